@@ -1,0 +1,5 @@
+# controller/util — logging and bounded buffers shared by every binary.
+LIBS += util
+util_SRCS := $(wildcard controller/util/*.c)
+TESTS += test_util
+test_util_LIBS := util
