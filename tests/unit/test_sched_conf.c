@@ -1,0 +1,139 @@
+/* test_sched_conf.c — volcano-scheduler.conf parsing: Volcano's default and real-shaped configs
+ * accepted; bad ones rejected with the line number in the error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/testkit.h"
+
+static const char *VOLCANO_DEFAULT =
+    "actions: \"enqueue, allocate, backfill\"\n"
+    "tiers:\n"
+    "- plugins:\n"
+    "  - name: priority\n"
+    "  - name: gang\n"
+    "    enablePreemptable: false\n"
+    "  - name: conformance\n"
+    "- plugins:\n"
+    "  - name: overcommit\n"
+    "  - name: drf\n"
+    "    enablePreemptable: false\n"
+    "  - name: predicates\n"
+    "  - name: proportion\n"
+    "  - name: nodeorder\n"
+    "  - name: binpack\n";
+
+static const char *FULL =
+    "actions: \"enqueue, allocate, backfill, reclaim, preempt\"\n"
+    "tiers:\n"
+    "- plugins:\n"
+    "  - name: priority\n"
+    "  - name: gang\n"
+    "  - name: conformance\n"
+    "- plugins:\n"
+    "  - name: drf\n"
+    "  - name: predicates\n"
+    "    arguments:\n"
+    "      predicate.GPUSharingEnable: false\n"
+    "  - name: proportion\n"
+    "  - name: nodeorder\n"
+    "    arguments:\n"
+    "      leastrequested.weight: 1\n"
+    "      balancedresource.weight: 1\n"
+    "      nodeaffinity.weight: 1\n"
+    "  - name: binpack\n"
+    "    arguments:\n"
+    "      binpack.weight: 10\n"
+    "      binpack.cpu: 2\n"
+    "      binpack.memory: 1\n"
+    "      binpack.resources: nvidia.com/gpu\n"
+    "      binpack.resources.nvidia.com/gpu: 4\n"
+    "configurations:\n"
+    "- name: allocate\n"
+    "  arguments:\n"
+    "    lahar.placement: spread\n"
+    "    lahar.serverlessBurst: false\n"
+    "    lahar.nodesToScore: 0\n";
+
+static void good_configs(void **st) {
+  (void)st;
+  char err[256];
+  lh_conf *c = NULL;
+  assert_int_equal(lh_conf_parse(VOLCANO_DEFAULT, strlen(VOLCANO_DEFAULT), &c, err, sizeof err), 0);
+  assert_non_null(c);
+  lh_conf_free(c);
+  c = NULL;
+  assert_int_equal(lh_conf_parse(FULL, strlen(FULL), &c, err, sizeof err), 0);
+  lh_conf_free(c);
+  c = lh_conf_default();
+  assert_non_null(c);
+  lh_conf_free(c);
+  lh_conf_free(NULL);
+}
+
+static void expect_error(const char *yaml, const char *want) {
+  char err[256];
+  lh_conf *c = (lh_conf *)1;
+  assert_int_equal(lh_conf_parse(yaml, strlen(yaml), &c, err, sizeof err), LH_ECONF);
+  assert_null(c);
+  if (!strstr(err, want)) fail_msg("error '%s' does not contain '%s'", err, want);
+}
+
+static void bad_configs(void **st) {
+  (void)st;
+  expect_error("actions: \"enqueue, alocate\"\ntiers:\n- plugins:\n  - name: gang\n",
+               "line 1: unknown action 'alocate'");
+  expect_error("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: gang\n  - name: gnag\n",
+               "line 5: unknown plugin 'gnag'");
+  expect_error("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: tdm\n",
+               "line 4: plugin 'tdm' is a Volcano plugin that lahar does not implement");
+  expect_error("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: binpack\n"
+               "    arguments:\n      binpack.weight: heavy\n",
+               "line 6: binpack.weight: 'heavy' is not a non-negative number");
+  expect_error("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: gang\n"
+               "    enableFoo: true\n",
+               "line 5: unknown option 'enableFoo' for plugin 'gang'");
+  expect_error("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: gang\n"
+               "configurations:\n- name: allocate\n  arguments:\n    lahar.placement: tight\n",
+               "line 8: lahar.placement must be binpack or spread");
+  expect_error("actions: \"allocate\"\ntiers: [\n", "line 3:");
+  expect_error("tiers:\n- plugins:\n  - name: gang\n", "missing 'actions'");
+  expect_error("actions: \"allocate\"\ntier:\n- plugins:\n  - name: gang\n",
+               "line 2: unknown key 'tier'");
+  expect_error("actions: \"allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n",
+               "action 'shuffle' is a Volcano action that lahar does not implement");
+}
+
+/* a conf actually changes behaviour: without gang, a partial group is placed */
+static void conf_changes_behaviour(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 2, tk_res(1000, TK_GI, 0), 110);
+  tk_queue(s, "q", 1);
+  int g = tk_group(s, "g", "q", 3, 0, 0, LH_GROUP_INQUEUE);
+  tk_tasks(s, g, 3, tk_res(1000, TK_GI, 0));
+  lh_conf *with = tk_conf("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: gang\n");
+  lh_conf *without = tk_conf("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: priority\n");
+  lh_result *r1 = tk_run(with, s), *r2 = tk_run(without, s);
+  assert_int_equal(tk_binds_of(r1, g), 0);
+  assert_int_equal(tk_binds_of(r2, g), 2);
+  lh_result_free(r1);
+  lh_result_free(r2);
+  lh_conf_free(with);
+  lh_conf_free(without);
+  lh_snapshot_free(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(good_configs),
+      cmocka_unit_test(bad_configs),
+      cmocka_unit_test(conf_changes_behaviour),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
