@@ -1,0 +1,1207 @@
+/* api.c — the Kubernetes REST semantics of the local cluster: discovery, get/list/create/
+ * update/patch/delete/deletecollection, subresources (status, binding, log, finalize), CRD
+ * registration, and the validation of watch requests (watch.c streams them). Errors are
+ * metav1.Status objects shaped like a 1.20 apiserver's (status.c). Runs on the event loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "localcluster/crd_schema.h"
+#include "localcluster/gc.h"
+#include "localcluster/lc.h"
+#include "localcluster/logs.h"
+#include "localcluster/objmeta.h"
+#include "localcluster/openapi.h"
+#include "localcluster/patch.h"
+#include "localcluster/selector.h"
+#include "localcluster/status.h"
+#include "util/buf.h"
+
+#define LIST_CAP ((size_t)1 << 30)
+
+/* ---- responses ------------------------------------------------------------------------------- */
+
+static void resp_raw(lc_response *r, int code, const char *ctype, char *body, size_t len) {
+  r->code = code;
+  r->content_type = ctype;
+  r->body = body;
+  r->len = len;
+}
+
+static void resp_json(lc_response *r, int code, json_t *v) {
+  char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  json_decref(v);
+  if (!s) {
+    static const char oom[] = "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+                              "\"Failure\",\"message\":\"out of memory\",\"reason\":\"InternalError\","
+                              "\"code\":500}";
+    s = strdup(oom);
+    code = 500;
+  }
+  resp_raw(r, code, "application/json", s, s ? strlen(s) : 0);
+}
+
+static void resp_status(lc_response *r, json_t *st) {
+  int code = (int)json_integer_value(json_object_get(st, "code"));
+  resp_json(r, code ? code : 500, st);
+}
+
+static void resp_text_obj(lc_response *r, int code, lh_store_obj *o) {
+  resp_raw(r, code, "application/json", o->json, o->len);
+  o->json = NULL;
+  o->len = 0;
+}
+
+static json_t *store_status(int rc, const lc_rtype *t, const char *name) {
+  switch (rc) {
+  case LH_STORE_ENOTFOUND: return lc_status_not_found(t->plural, t->group, name);
+  case LH_STORE_EEXISTS: return lc_status_already_exists(t->plural, t->group, name);
+  case LH_STORE_ECONFLICT: return lc_status_conflict(t->plural, t->group, name, NULL);
+  case LH_STORE_EEXPIRED: return lc_status_expired("too old resource version");
+  case LH_STORE_EINVAL: return lc_status_bad_request("invalid request");
+  default: {
+    char m[200];
+    snprintf(m, sizeof m, "storage error: %s", lh_store_strerror(rc));
+    return lc_status_internal(m);
+  }
+  }
+}
+
+/* ---- small JSON helpers ---------------------------------------------------------------------- */
+
+static json_t *meta(json_t *obj) {
+  json_t *m = json_object_get(obj, "metadata");
+  if (!json_is_object(m)) {
+    m = json_object();
+    json_object_set_new(obj, "metadata", m);
+  }
+  return m;
+}
+
+static const char *mstr(const json_t *obj, const char *k) {
+  return json_string_value(json_object_get(json_object_get(obj, "metadata"), k));
+}
+
+static int64_t obj_rv(const json_t *obj) {
+  const char *s = mstr(obj, "resourceVersion");
+  return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static void api_version_of(const lc_rtype *t, char *out, size_t sz) {
+  if (t->group[0]) snprintf(out, sz, "%s/%s", t->group, t->version);
+  else snprintf(out, sz, "%s", t->version);
+}
+
+static int get_json(lc_server *s, const lc_rtype *t, const char *ns, const char *name, json_t **out) {
+  lh_store_obj o = {0};
+  int rc = lh_store_get(s->store, t->key, t->namespaced ? ns : "", name, &o);
+  if (rc) return rc;
+  *out = json_loadb(o.json, o.len, 0, NULL);
+  lh_store_obj_clear(&o);
+  return *out ? 0 : LH_STORE_EIO;
+}
+
+/* Store text for a response, with apiVersion rewritten when a CRD version other than the
+ * stored one was asked for (lahar does no conversion beyond that). Takes o->json. */
+static void resp_obj_for(lc_response *r, int code, const lc_rtype *t, lh_store_obj *o) {
+  if (t->is_cr) {
+    char av[200], pat[260];
+    api_version_of(t, av, sizeof av);
+    snprintf(pat, sizeof pat, "\"apiVersion\":\"%s\"", av);
+    if (!strstr(o->json, pat)) {
+      json_t *j = json_loadb(o->json, o->len, 0, NULL);
+      if (j) {
+        json_object_set_new(j, "apiVersion", json_string(av));
+        lh_store_obj_clear(o);
+        resp_json(r, code, j);
+        return;
+      }
+    }
+  }
+  resp_text_obj(r, code, o);
+}
+
+/* Parses a request body as a JSON object. On failure fills resp (400) and returns NULL. */
+static json_t *parse_body(const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  const char *ct = rq->content_type;
+  if (*ct && strncasecmp(ct, "application/json", 16) && !strstr(ct, "+json")) {
+    resp_status(resp, lc_status_unsupported_media());
+    return NULL;
+  }
+  json_error_t err;
+  json_t *obj = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err);
+  if (!obj || !json_is_object(obj)) {
+    char m[600];
+    snprintf(m, sizeof m,
+             "the object provided is unrecognized (must be of type %s): couldn't get version/kind; json "
+             "parse error: %s (%.40s)",
+             t->kind, obj ? "not a JSON object" : err.text, rq->body ? rq->body : "");
+    json_decref(obj);
+    resp_status(resp, lc_status_bad_request(m));
+    return NULL;
+  }
+  return obj;
+}
+
+/* ---- namespace existence --------------------------------------------------------------------- */
+
+/* 0 when ns exists and is not terminating; else fills resp. */
+static int check_namespace(lc_server *s, const char *ns, lc_response *resp) {
+  lh_store_obj o = {0};
+  int rc = lh_store_get(s->store, "namespaces", "", ns, &o);
+  if (rc == LH_STORE_ENOTFOUND) {
+    resp_status(resp, lc_status_not_found("namespaces", "", ns));
+    return -1;
+  }
+  if (rc) {
+    resp_status(resp, lc_status_internal(lh_store_strerror(rc)));
+    return -1;
+  }
+  int terminating = strstr(o.json, "\"deletionTimestamp\"") != NULL;
+  lh_store_obj_clear(&o);
+  if (terminating) {
+    char m[400];
+    snprintf(m, sizeof m, "unable to create new content in namespace %s because it is being terminated", ns);
+    json_t *st = lc_status_new(403, "Forbidden", m, 1, ns, NULL, "namespaces");
+    lc_status_add_cause(st, "NamespaceTerminating", m, "metadata.namespace");
+    resp_status(resp, st);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- CRD status ------------------------------------------------------------------------------ */
+
+static void crd_set_status(json_t *crd) {
+  char now[32];
+  lc_now_rfc3339(now);
+  json_t *spec = json_object_get(crd, "spec");
+  json_t *names = json_deep_copy(json_object_get(spec, "names"));
+  if (!json_object_get(names, "singular")) {
+    char low[128];
+    const char *k = json_string_value(json_object_get(names, "kind"));
+    size_t i = 0;
+    for (; k && k[i] && i + 1 < sizeof low; i++) low[i] = (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] + 32 : k[i]);
+    low[i] = 0;
+    json_object_set_new(names, "singular", json_string(low));
+  }
+  if (!json_object_get(names, "listKind")) {
+    char lk[160];
+    snprintf(lk, sizeof lk, "%sList", json_string_value(json_object_get(names, "kind")));
+    json_object_set_new(names, "listKind", json_string(lk));
+  }
+  json_t *stored = json_array();
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(spec, "versions"), i, v) if (json_is_true(json_object_get(v, "storage")))
+      json_array_append(stored, json_object_get(v, "name"));
+  json_t *conds = json_pack(
+      "[{s:s,s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s,s:s}]", "type", "NamesAccepted", "status", "True",
+      "lastTransitionTime", now, "reason", "NoConflicts", "message", "no conflicts found", "type",
+      "Established", "status", "True", "lastTransitionTime", now, "reason", "InitialNamesAccepted",
+      "message", "the initial names have been accepted");
+  json_object_set_new(crd, "status",
+                      json_pack("{s:o,s:o,s:o}", "conditions", conds, "acceptedNames", names,
+                                "storedVersions", stored));
+}
+
+/* ---- validation shared by create and update -------------------------------------------------- */
+
+static json_t *validate(const lc_rtype *t, json_t *obj) {
+  if (t->is_cr) return lc_crd_validate(t, obj);
+  if (!strcmp(t->plural, "customresourcedefinitions")) {
+    char f[64], m[256];
+    if (lc_registry_crd_check(obj, f, sizeof f, m, sizeof m))
+      return lc_status_invalid(t->kind, t->group, mstr(obj, "name"), f, "FieldValueInvalid", m);
+  }
+  return lc_validate_builtin(t, obj);
+}
+
+static int uses_generation(const lc_rtype *t) {
+  return t->is_cr || !strcmp(t->plural, "customresourcedefinitions");
+}
+
+/* Non-metadata, non-status content differs? (spec changes bump metadata.generation) */
+static int spec_changed(const json_t *a, const json_t *b) {
+  const char *k;
+  const json_t *v;
+  json_object_foreach((json_t *)a, k, v) {
+    if (!strcmp(k, "metadata") || !strcmp(k, "status")) continue;
+    if (!json_equal(v, json_object_get(b, k))) return 1;
+  }
+  json_object_foreach((json_t *)b, k, v) {
+    if (!strcmp(k, "metadata") || !strcmp(k, "status")) continue;
+    if (!json_object_get(a, k)) return 1;
+  }
+  return 0;
+}
+
+static const char gen_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+
+static void gen_name(const char *prefix, char *out, size_t sz) {
+  unsigned char r[5];
+  if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) memset(r, 7, sizeof r);
+  char suf[6];
+  for (int i = 0; i < 5; i++) suf[i] = gen_alphabet[r[i] % (sizeof gen_alphabet - 1)];
+  suf[5] = 0;
+  snprintf(out, sz, "%.*s%s", 58, prefix, suf);
+}
+
+/* ---- create ---------------------------------------------------------------------------------- */
+
+static void handle_binding(lc_server *s, const lc_rtype *pods, const char *ns, const char *name,
+                           json_t *binding, lc_response *resp);
+
+static void handle_create(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  const lc_route *r = &rq->route;
+  json_t *obj = parse_body(rq, t, resp);
+  if (!obj) return;
+  if (t->create_only) { /* POST /api/v1/namespaces/NS/bindings */
+    const lc_rtype *pods = lc_registry_find(&s->reg, "", "v1", "pods");
+    const char *n = mstr(obj, "name");
+    handle_binding(s, pods, r->ns, n ? n : "", obj, resp);
+    json_decref(obj);
+    return;
+  }
+  const char *kind = json_string_value(json_object_get(obj, "kind"));
+  if (kind && strcmp(kind, t->kind)) {
+    char m[400];
+    snprintf(m, sizeof m, "the object provided is unrecognized (must be of type %s): kind %s", t->kind, kind);
+    json_decref(obj);
+    resp_status(resp, lc_status_bad_request(m));
+    return;
+  }
+  char av[200];
+  api_version_of(t, av, sizeof av);
+  json_object_set_new(obj, "kind", json_string(t->kind));
+  json_object_set_new(obj, "apiVersion", json_string(av));
+  json_t *md = meta(obj);
+  const char *ns = "";
+  if (t->namespaced) {
+    const char *bns = json_string_value(json_object_get(md, "namespace"));
+    if (bns && *bns && strcmp(bns, r->ns)) {
+      json_decref(obj);
+      resp_status(resp, lc_status_bad_request("the namespace of the provided object does not match the "
+                                              "namespace sent on the request"));
+      return;
+    }
+    ns = r->ns;
+    json_object_set_new(md, "namespace", json_string(ns));
+  } else {
+    json_object_del(md, "namespace");
+  }
+  const char *gn = json_string_value(json_object_get(md, "generateName"));
+  const char *name = json_string_value(json_object_get(md, "name"));
+  char namebuf[LC_NAME_MAX];
+  if ((!name || !*name) && gn && *gn) {
+    gen_name(gn, namebuf, sizeof namebuf);
+    json_object_set_new(md, "name", json_string(namebuf));
+  } else if (!name || !*name) {
+    json_decref(obj);
+    resp_status(resp, lc_status_invalid(t->kind, t->group, "", "metadata.name", "FieldValueRequired",
+                                        "Required value: name or generateName is required"));
+    return;
+  }
+  snprintf(namebuf, sizeof namebuf, "%s", json_string_value(json_object_get(md, "name")));
+  if (t->is_cr && (t->subres & LC_SUB_STATUS)) json_object_del(obj, "status");
+  json_t *bad = validate(t, obj);
+  if (bad) {
+    json_decref(obj);
+    resp_status(resp, bad);
+    return;
+  }
+  if (t->namespaced && check_namespace(s, ns, resp)) {
+    json_decref(obj);
+    return;
+  }
+  char uid[37], now[32];
+  lc_uuid4(uid);
+  lc_now_rfc3339(now);
+  json_object_set_new(md, "uid", json_string(uid));
+  json_object_set_new(md, "creationTimestamp", json_string(now));
+  json_object_del(md, "resourceVersion");
+  json_object_del(md, "deletionTimestamp");
+  json_object_del(md, "deletionGracePeriodSeconds");
+  json_object_del(md, "selfLink");
+  if (uses_generation(t)) json_object_set_new(md, "generation", json_integer(1));
+  else json_object_del(md, "generation");
+  lc_defaults_create(t, obj);
+  int is_crd = !strcmp(t->plural, "customresourcedefinitions") && !strcmp(t->group, "apiextensions.k8s.io");
+  if (is_crd) {
+    crd_set_status(obj);
+    /* refuse a CRD whose group/plural another CRD or a built-in already serves */
+    const json_t *spec = json_object_get(obj, "spec");
+    const char *g = json_string_value(json_object_get(spec, "group"));
+    const char *pl = json_string_value(json_object_get(json_object_get(spec, "names"), "plural"));
+    for (size_t i = 0; i < s->reg.n; i++) {
+      const lc_rtype *x = s->reg.v[i];
+      if (!strcmp(x->group, g) && !strcmp(x->plural, pl) && strcmp(x->crd_name, namebuf)) {
+        json_decref(obj);
+        resp_status(resp, lc_status_invalid(t->kind, t->group, namebuf, "spec.names.plural",
+                                            "FieldValueInvalid", "Invalid value: already served"));
+        return;
+      }
+    }
+  }
+  if (rq->q.dry_run) {
+    resp_json(resp, 201, obj);
+    return;
+  }
+  lh_store_obj out = {0};
+  int rc = lh_store_create(s->store, t->key, ns, namebuf, obj, &out);
+  for (int tries = 0; rc == LH_STORE_EEXISTS && gn && *gn && !name && tries < 8; tries++) {
+    gen_name(gn, namebuf, sizeof namebuf);
+    json_object_set_new(md, "name", json_string(namebuf));
+    rc = lh_store_create(s->store, t->key, ns, namebuf, obj, &out);
+  }
+  if (rc) {
+    json_decref(obj);
+    resp_status(resp, store_status(rc, t, namebuf));
+    return;
+  }
+  if (is_crd) lc_registry_crd_add(&s->reg, obj);
+  json_decref(obj);
+  resp_obj_for(resp, 201, t, &out);
+}
+
+/* ---- update (PUT, PATCH results, status, finalize) ------------------------------------------- */
+
+/* Writes newobj as the new state of (t, ns, name) with the rules of the given subresource
+ * ("" main, "status", "finalize"). Takes ownership of newobj. Fills resp. */
+static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const char *name, const char *sub,
+                      json_t *newobj, int dry_run, lc_response *resp) {
+  json_t *cur = NULL;
+  int rc = get_json(s, t, ns, name, &cur);
+  if (rc) {
+    json_decref(newobj);
+    resp_status(resp, store_status(rc, t, name));
+    return;
+  }
+  int64_t cur_rv = obj_rv(cur);
+  int64_t want_rv = obj_rv(newobj);
+  if (want_rv && want_rv != cur_rv) {
+    json_decref(newobj);
+    json_decref(cur);
+    resp_status(resp, lc_status_conflict(t->plural, t->group, name, NULL));
+    return;
+  }
+  const char *bname = mstr(newobj, "name");
+  if (bname && strcmp(bname, name)) {
+    char m[700];
+    snprintf(m, sizeof m, "the name of the object (%s) does not match the name on the URL (%s)", bname, name);
+    json_decref(newobj);
+    json_decref(cur);
+    resp_status(resp, lc_status_bad_request(m));
+    return;
+  }
+  json_t *res;
+  if (!strcmp(sub, "status")) {
+    res = json_deep_copy(cur);
+    json_t *st = json_object_get(newobj, "status");
+    if (st) json_object_set(res, "status", st);
+    else json_object_del(res, "status");
+  } else if (!strcmp(sub, "finalize")) {
+    res = json_deep_copy(cur);
+    json_t *fin = json_object_get(json_object_get(newobj, "spec"), "finalizers");
+    json_t *spec = json_object_get(res, "spec");
+    if (!json_is_object(spec)) {
+      spec = json_object();
+      json_object_set_new(res, "spec", spec);
+    }
+    if (fin) json_object_set(spec, "finalizers", fin);
+    else json_object_del(spec, "finalizers");
+  } else {
+    res = json_incref(newobj);
+    char av[200];
+    api_version_of(t, av, sizeof av);
+    json_object_set_new(res, "kind", json_string(t->kind));
+    json_object_set_new(res, "apiVersion", json_string(av));
+    if (t->subres & LC_SUB_STATUS) {
+      json_t *st = json_object_get(cur, "status");
+      if (st) json_object_set(res, "status", st);
+      else json_object_del(res, "status");
+    }
+    json_t *md = meta(res);
+    json_t *cmd = json_object_get(cur, "metadata");
+    static const char *const keep[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                                       "deletionGracePeriodSeconds", "namespace", "name", "generation", NULL};
+    for (int i = 0; keep[i]; i++) {
+      json_t *v = json_object_get(cmd, keep[i]);
+      if (v) json_object_set(md, keep[i], v);
+      else json_object_del(md, keep[i]);
+    }
+    if (uses_generation(t) && spec_changed(cur, res)) {
+      json_int_t g = json_integer_value(json_object_get(cmd, "generation"));
+      json_object_set_new(md, "generation", json_integer(g + 1));
+    }
+    json_t *bad = validate(t, res);
+    if (bad) {
+      json_decref(res);
+      json_decref(newobj);
+      json_decref(cur);
+      resp_status(resp, bad);
+      return;
+    }
+  }
+  json_decref(newobj);
+  json_object_del(meta(res), "resourceVersion");
+  int is_crd = !strcmp(t->plural, "customresourcedefinitions") && !strcmp(t->group, "apiextensions.k8s.io");
+  if (is_crd && !*sub) {
+    const json_t *a = json_object_get(json_object_get(cur, "spec"), "names");
+    const json_t *b = json_object_get(json_object_get(res, "spec"), "names");
+    if (!json_equal(a, b) || spec_changed(cur, res)) crd_set_status(res);
+  }
+  if (dry_run) {
+    json_decref(cur);
+    resp_json(resp, 200, res);
+    return;
+  }
+  lh_store_precond pre = {.rv = cur_rv};
+  lh_store_obj out = {0};
+  /* finalizers emptied on an object being deleted: this update completes the deletion */
+  const json_t *fins = json_object_get(json_object_get(res, "metadata"), "finalizers");
+  int pending_fin = json_array_size(fins) > 0;
+  if (!strcmp(t->plural, "namespaces") && !t->group[0])
+    pending_fin |= json_array_size(json_object_get(json_object_get(res, "spec"), "finalizers")) > 0;
+  if (mstr(res, "deletionTimestamp") && !pending_fin) {
+    rc = lh_store_delete(s->store, t->key, t->namespaced ? ns : "", name, &pre, &out);
+  } else {
+    rc = lh_store_update(s->store, t->key, t->namespaced ? ns : "", name, res, &pre, &out);
+  }
+  if (rc) {
+    json_decref(res);
+    json_decref(cur);
+    resp_status(resp, store_status(rc, t, name));
+    return;
+  }
+  if (is_crd) lc_registry_crd_add(&s->reg, res);
+  json_decref(res);
+  json_decref(cur);
+  resp_obj_for(resp, 200, t, &out);
+}
+
+static void handle_update(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  json_t *obj = parse_body(rq, t, resp);
+  if (!obj) return;
+  do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, obj, rq->q.dry_run, resp);
+}
+
+static void handle_patch(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  lh_patch_type pt = lh_patch_type_from_content_type(rq->content_type);
+  if (pt == LH_PATCH_UNKNOWN || pt == LH_PATCH_APPLY ||
+      (pt == LH_PATCH_STRATEGIC && (t->is_cr || !lh_patch_strategic_supported(t->key)))) {
+    resp_status(resp, lc_status_unsupported_media());
+    return;
+  }
+  json_error_t jerr;
+  json_t *patch = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
+  if (!patch) {
+    char m[400];
+    snprintf(m, sizeof m, "error decoding patch: %s", jerr.text);
+    resp_status(resp, lc_status_bad_request(m));
+    return;
+  }
+  json_t *cur = NULL;
+  int rc = get_json(s, t, rq->route.ns, rq->route.name, &cur);
+  if (rc) {
+    json_decref(patch);
+    resp_status(resp, store_status(rc, t, rq->route.name));
+    return;
+  }
+  json_t *res = NULL;
+  char err[512] = "";
+  rc = lh_patch_apply(pt, t->key, cur, patch, &res, err, sizeof err);
+  json_decref(patch);
+  if (rc) {
+    json_decref(cur);
+    if (rc == LH_PATCH_EUNSUPPORTED) resp_status(resp, lc_status_unsupported_media());
+    else if (rc == LH_PATCH_EINVAL) resp_status(resp, lc_status_bad_request(err));
+    else if (rc == LH_PATCH_ENOMEM) resp_status(resp, lc_status_internal("out of memory"));
+    else resp_status(resp, lc_status_new(422, "Invalid", err, 1, rq->route.name, t->group, t->kind));
+    return;
+  }
+  if (!json_is_object(res)) {
+    json_decref(res);
+    json_decref(cur);
+    resp_status(resp, lc_status_bad_request("patch result is not an object"));
+    return;
+  }
+  /* a resourceVersion the patch set is a precondition; an untouched one is the current one */
+  const char *prv = mstr(res, "resourceVersion");
+  const char *crv = mstr(cur, "resourceVersion");
+  if (prv && crv && strcmp(prv, crv)) {
+    json_decref(res);
+    json_decref(cur);
+    resp_status(resp, lc_status_conflict(t->plural, t->group, rq->route.name, NULL));
+    return;
+  }
+  json_decref(cur);
+  do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, res, rq->q.dry_run, resp);
+}
+
+/* ---- binding --------------------------------------------------------------------------------- */
+
+static void handle_binding(lc_server *s, const lc_rtype *pods, const char *ns, const char *name,
+                           json_t *binding, lc_response *resp) {
+  const char *node = json_string_value(json_object_get(json_object_get(binding, "target"), "name"));
+  if (!node || !*node) {
+    resp_status(resp, lc_status_invalid("Binding", "", name, "target.name", "FieldValueRequired",
+                                        "Required value"));
+    return;
+  }
+  json_t *pod = NULL;
+  int rc = get_json(s, pods, ns, name, &pod);
+  if (rc) {
+    resp_status(resp, store_status(rc, pods, name));
+    return;
+  }
+  char m[600];
+  const char *cur = json_string_value(json_object_get(json_object_get(pod, "spec"), "nodeName"));
+  if ((cur && *cur) || mstr(pod, "deletionTimestamp")) {
+    if (cur && *cur)
+      snprintf(m, sizeof m, "pod %s is already assigned to node \"%s\"", name, cur);
+    else
+      snprintf(m, sizeof m, "pod %s is being deleted, cannot be assigned to a host", name);
+    json_decref(pod);
+    resp_status(resp, lc_status_conflict("pods/binding", "", name, m));
+    return;
+  }
+  json_t *spec = json_object_get(pod, "spec");
+  if (!json_is_object(spec)) {
+    spec = json_object();
+    json_object_set_new(pod, "spec", spec);
+  }
+  json_object_set_new(spec, "nodeName", json_string(node));
+  json_t *st = json_object_get(pod, "status");
+  if (!json_is_object(st)) {
+    st = json_object();
+    json_object_set_new(pod, "status", st);
+  }
+  json_t *conds = json_object_get(st, "conditions");
+  if (!json_is_array(conds)) {
+    conds = json_array();
+    json_object_set_new(st, "conditions", conds);
+  }
+  char now[32];
+  lc_now_rfc3339(now);
+  json_t *c = json_pack("{s:s,s:s,s:n,s:s}", "type", "PodScheduled", "status", "True", "lastProbeTime",
+                        "lastTransitionTime", now);
+  size_t i;
+  json_t *x;
+  int replaced = 0;
+  json_array_foreach(conds, i, x) {
+    const char *ty = json_string_value(json_object_get(x, "type"));
+    if (ty && !strcmp(ty, "PodScheduled")) {
+      json_array_set(conds, i, c);
+      replaced = 1;
+      break;
+    }
+  }
+  if (!replaced) json_array_append(conds, c);
+  json_decref(c);
+  lh_store_precond pre = {.rv = obj_rv(pod)};
+  json_object_del(meta(pod), "resourceVersion");
+  rc = lh_store_update(s->store, pods->key, ns, name, pod, &pre, NULL);
+  json_decref(pod);
+  if (rc) {
+    resp_status(resp, store_status(rc, pods, name));
+    return;
+  }
+  resp_json(resp, 201, lc_status_new(201, NULL, NULL, 0, NULL, NULL, NULL));
+}
+
+/* ---- delete ---------------------------------------------------------------------------------- */
+
+static int has_str(const json_t *arr, const char *s) {
+  size_t i;
+  const json_t *v;
+  json_array_foreach(arr, i, v) if (json_is_string(v) && !strcmp(json_string_value(v), s)) return 1;
+  return 0;
+}
+
+int lc_obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *name,
+                  const char *propagation, const char *pre_uid, int64_t pre_rv, lh_store_obj *out,
+                  int *gone, json_t **status) {
+  *gone = 0;
+  if (!t->namespaced) ns = "";
+  json_t *cur = NULL;
+  int rc = get_json(s, t, ns, name, &cur);
+  if (rc) {
+    if (status) *status = store_status(rc, t, name);
+    return rc == LH_STORE_ENOTFOUND ? 404 : 500;
+  }
+  const char *uid = mstr(cur, "uid");
+  if ((pre_uid && *pre_uid && (!uid || strcmp(pre_uid, uid))) || (pre_rv && pre_rv != obj_rv(cur))) {
+    char why[300];
+    snprintf(why, sizeof why, "Precondition failed: UID in precondition: %s, UID in object meta: %s",
+             pre_uid ? pre_uid : "", uid ? uid : "");
+    if (status) *status = lc_status_conflict(t->plural, t->group, name, pre_rv ? NULL : why);
+    json_decref(cur);
+    return 409;
+  }
+  json_t *md = meta(cur);
+  json_t *fins = json_object_get(md, "finalizers");
+  if (!json_is_array(fins)) {
+    fins = json_array();
+    json_object_set_new(md, "finalizers", fins);
+  }
+  int is_ns = !t->group[0] && !strcmp(t->plural, "namespaces");
+  int is_crd = !strcmp(t->group, "apiextensions.k8s.io") && !strcmp(t->plural, "customresourcedefinitions");
+  if (propagation && !strcmp(propagation, "Orphan") && !has_str(fins, "orphan"))
+    json_array_append_new(fins, json_string("orphan"));
+  if (propagation && !strcmp(propagation, "Foreground") && !has_str(fins, "foregroundDeletion"))
+    json_array_append_new(fins, json_string("foregroundDeletion"));
+  if (is_crd && !has_str(fins, "customresourcecleanup.apiextensions.k8s.io"))
+    json_array_append_new(fins, json_string("customresourcecleanup.apiextensions.k8s.io"));
+  int spec_fin = is_ns && json_array_size(json_object_get(json_object_get(cur, "spec"), "finalizers")) > 0;
+  lh_store_precond pre = {.rv = obj_rv(cur)};
+  if (json_array_size(fins) > 0 || spec_fin) {
+    if (!json_object_get(md, "deletionTimestamp")) {
+      char now[32];
+      lc_now_rfc3339(now);
+      json_object_set_new(md, "deletionTimestamp", json_string(now));
+      json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(0));
+    }
+    if (is_ns) {
+      json_t *st = json_object_get(cur, "status");
+      if (!json_is_object(st)) {
+        st = json_object();
+        json_object_set_new(cur, "status", st);
+      }
+      json_object_set_new(st, "phase", json_string("Terminating"));
+    }
+    json_object_del(md, "resourceVersion");
+    rc = lh_store_update(s->store, t->key, ns, name, cur, &pre, out);
+  } else {
+    rc = lh_store_delete(s->store, t->key, ns, name, &pre, out);
+    if (!rc) *gone = 1;
+  }
+  json_decref(cur);
+  if (rc) {
+    if (status) *status = store_status(rc, t, name);
+    return rc == LH_STORE_ECONFLICT ? 409 : rc == LH_STORE_ENOTFOUND ? 404 : 500;
+  }
+  if (s->kick) s->kick(s, 0);
+  return 200;
+}
+
+/* DeleteOptions from the body (optional) and the query. */
+static void delete_opts(const lc_request *rq, char *prop, size_t propsz, char *uid, size_t uidsz,
+                        int64_t *rv) {
+  snprintf(prop, propsz, "%s", rq->q.propagation);
+  *uid = 0;
+  *rv = 0;
+  if (!rq->body_len) return;
+  json_t *o = json_loadb(rq->body, rq->body_len, 0, NULL);
+  if (!o) return;
+  const char *p = json_string_value(json_object_get(o, "propagationPolicy"));
+  if (p) snprintf(prop, propsz, "%s", p);
+  json_t *od = json_object_get(o, "orphanDependents");
+  if (json_is_true(od) && !*prop) snprintf(prop, propsz, "Orphan");
+  json_t *pc = json_object_get(o, "preconditions");
+  const char *u = json_string_value(json_object_get(pc, "uid"));
+  if (u) snprintf(uid, uidsz, "%s", u);
+  const char *r = json_string_value(json_object_get(pc, "resourceVersion"));
+  if (r) *rv = strtoll(r, NULL, 10);
+  json_decref(o);
+}
+
+static void handle_delete(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  char prop[32], uid[64];
+  int64_t prv;
+  delete_opts(rq, prop, sizeof prop, uid, sizeof uid, &prv);
+  if (rq->q.dry_run) {
+    lh_store_obj o = {0};
+    int rc = lh_store_get(s->store, t->key, t->namespaced ? rq->route.ns : "", rq->route.name, &o);
+    if (rc) resp_status(resp, store_status(rc, t, rq->route.name));
+    else resp_obj_for(resp, 200, t, &o);
+    return;
+  }
+  lh_store_obj out = {0};
+  int gone = 0;
+  json_t *st = NULL;
+  int code = lc_obj_delete(s, t, rq->route.ns, rq->route.name, *prop ? prop : NULL, uid, prv, &out, &gone, &st);
+  if (code != 200) {
+    resp_status(resp, st);
+    return;
+  }
+  if (gone && t->is_cr) {
+    json_t *o = json_loadb(out.json, out.len, 0, NULL);
+    json_t *ok = lc_status_success(200, rq->route.name, t->group, t->plural);
+    json_object_del(ok, "code");
+    json_t *d = json_object_get(ok, "details");
+    if (o && d && mstr(o, "uid")) json_object_set_new(d, "uid", json_string(mstr(o, "uid")));
+    json_decref(o);
+    lh_store_obj_clear(&out);
+    resp_json(resp, 200, ok);
+    return;
+  }
+  resp_obj_for(resp, 200, t, &out);
+}
+
+/* ---- list ------------------------------------------------------------------------------------ */
+
+typedef struct list_ctx {
+  lh_label_selector *ls;
+  lh_field_selector *fs;
+  lh_buf *buf;
+  int n;
+  const lc_rtype *t;
+  int rewrite;
+  int oom;
+  /* deletecollection */
+  lc_server *s;
+  int collect;
+  char (*names)[2][LC_NAME_MAX];
+  size_t nn, cap;
+} list_ctx;
+
+static int list_filter(void *ud, const char *ns, const char *name, const char *json, size_t len) {
+  (void)ns;
+  (void)name;
+  list_ctx *c = ud;
+  if (!c->ls && !c->fs) return 1;
+  json_t *o = json_loadb(json, len, 0, NULL);
+  if (!o) return 0;
+  int ok = (!c->ls || lh_label_selector_matches_object(c->ls, o)) && (!c->fs || lh_field_selector_matches(c->fs, o));
+  json_decref(o);
+  return ok;
+}
+
+static int list_item(void *ud, const char *ns, const char *name, const char *json, size_t len, int64_t rv) {
+  (void)rv;
+  list_ctx *c = ud;
+  if (c->collect) {
+    if (c->nn == c->cap) {
+      size_t nc = c->cap ? c->cap * 2 : 64;
+      void *nv = realloc(c->names, nc * sizeof *c->names);
+      if (!nv) return -100;
+      c->names = nv;
+      c->cap = nc;
+    }
+    snprintf(c->names[c->nn][0], LC_NAME_MAX, "%s", ns);
+    snprintf(c->names[c->nn][1], LC_NAME_MAX, "%s", name);
+    c->nn++;
+    return 0;
+  }
+  if (c->n++ && lh_buf_add(c->buf, ",", 1)) return -100;
+  if (c->rewrite) {
+    json_t *o = json_loadb(json, len, 0, NULL);
+    if (o) {
+      char av[200];
+      api_version_of(c->t, av, sizeof av);
+      json_object_set_new(o, "apiVersion", json_string(av));
+      char *d = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      json_decref(o);
+      int rc = d ? lh_buf_adds(c->buf, d) : -1;
+      free(d);
+      return rc ? -100 : 0;
+    }
+  }
+  return lh_buf_add(c->buf, json, len) ? -100 : 0;
+}
+
+/* Compiles the request's selectors into c. 0, or -1 with resp filled (400). */
+static int compile_selectors(const lc_request *rq, const lc_rtype *t, list_ctx *c, lc_response *resp,
+                             const char *label_sel, const char *field_sel) {
+  char err[512];
+  if (*label_sel) {
+    if (lh_label_selector_parse(label_sel, &c->ls, err, sizeof err)) {
+      resp_status(resp, lc_status_bad_request(err));
+      return -1;
+    }
+    if (lh_label_selector_is_everything(c->ls)) {
+      lh_label_selector_free(c->ls);
+      c->ls = NULL;
+    }
+  }
+  if (*field_sel) {
+    if (lh_field_selector_parse(field_sel, t->key, 0, &c->fs, err, sizeof err)) {
+      resp_status(resp, lc_status_bad_request(err));
+      return -1;
+    }
+    if (lh_field_selector_is_everything(c->fs)) {
+      lh_field_selector_free(c->fs);
+      c->fs = NULL;
+    }
+  }
+  (void)rq;
+  return 0;
+}
+
+static void handle_list(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  list_ctx c = {0};
+  c.t = t;
+  if (compile_selectors(rq, t, &c, resp, rq->q.label_selector, rq->q.field_selector)) goto out;
+  lh_buf buf;
+  lh_buf_init(&buf, LIST_CAP);
+  c.buf = &buf;
+  c.rewrite = t->is_cr && strcmp(t->version, lc_registry_find_key(&s->reg, t->key)->version) != 0;
+  char av[200];
+  api_version_of(t, av, sizeof av);
+  lh_buf_addf(&buf, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"", t->list_kind, av);
+  size_t rv_at = buf.len;
+  lh_buf_adds(&buf, "\"},\"items\":[");
+  size_t items_at = buf.len;
+  lh_store_list_opts o = {.ns = (t->namespaced && rq->route.has_ns) ? rq->route.ns : NULL,
+                          .limit = rq->q.limit,
+                          .continue_token = *rq->q.continue_tok ? rq->q.continue_tok : NULL,
+                          .filter = (c.ls || c.fs) ? list_filter : NULL,
+                          .filter_ud = &c};
+  lh_store_list_result res;
+  memset(&res, 0, sizeof res);
+  int rc = lh_store_list(s->store, t->key, &o, list_item, &c, &res);
+  if (rc) {
+    lh_buf_free(&buf);
+    if (rc == LH_STORE_EEXPIRED)
+      resp_status(resp, lc_status_expired(
+                            "The provided continue parameter is too old to display a consistent list "
+                            "result. You can start a new list without the continue parameter."));
+    else if (rc == LH_STORE_EINVAL)
+      resp_status(resp, lc_status_bad_request("continue key is not valid"));
+    else
+      resp_status(resp, lc_status_internal(rc == -100 ? "list too large" : lh_store_strerror(rc)));
+    goto out;
+  }
+  /* splice the list metadata in now that the rv and continue token are known */
+  lh_buf head;
+  lh_buf_init(&head, 4096);
+  lh_buf_addf(&head, "%lld\"", (long long)res.rv);
+  if (res.continue_token[0]) {
+    lh_buf_addf(&head, ",\"continue\":\"%s\"", res.continue_token);
+    if (res.remaining >= 0) lh_buf_addf(&head, ",\"remainingItemCount\":%lld", (long long)res.remaining);
+  }
+  lh_buf_adds(&head, "},\"items\":[");
+  lh_buf out;
+  lh_buf_init(&out, LIST_CAP);
+  int e = lh_buf_add(&out, buf.data, rv_at);
+  e |= lh_buf_add(&out, head.data, head.len);
+  e |= lh_buf_add(&out, buf.data + items_at, buf.len - items_at);
+  e |= lh_buf_adds(&out, "]}");
+  lh_buf_free(&head);
+  lh_buf_free(&buf);
+  if (e) {
+    lh_buf_free(&out);
+    resp_status(resp, lc_status_internal("list too large"));
+    goto out;
+  }
+  size_t len = out.len;
+  resp_raw(resp, 200, "application/json", lh_buf_take(&out), len);
+out:
+  lh_label_selector_free(c.ls);
+  lh_field_selector_free(c.fs);
+}
+
+static void handle_deletecollection(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  list_ctx c = {0};
+  c.t = t;
+  c.collect = 1;
+  if (compile_selectors(rq, t, &c, resp, rq->q.label_selector, rq->q.field_selector)) goto out;
+  lh_store_list_opts o = {.ns = (t->namespaced && rq->route.has_ns) ? rq->route.ns : NULL,
+                          .filter = (c.ls || c.fs) ? list_filter : NULL,
+                          .filter_ud = &c};
+  lh_store_list_result res;
+  int rc = lh_store_list(s->store, t->key, &o, list_item, &c, &res);
+  if (rc) {
+    resp_status(resp, lc_status_internal(lh_store_strerror(rc)));
+    goto out;
+  }
+  char prop[32], uid[64];
+  int64_t prv;
+  delete_opts(rq, prop, sizeof prop, uid, sizeof uid, &prv);
+  lh_buf buf;
+  lh_buf_init(&buf, LIST_CAP);
+  char av[200];
+  api_version_of(t, av, sizeof av);
+  lh_buf_addf(&buf, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\"},\"items\":[",
+              t->list_kind, av, (long long)lh_store_current_rv(s->store));
+  int n = 0;
+  lh_store_txn_begin(s->store);
+  for (size_t i = 0; i < c.nn; i++) {
+    lh_store_obj out = {0};
+    int gone;
+    json_t *st = NULL;
+    if (lc_obj_delete(s, t, c.names[i][0], c.names[i][1], *prop ? prop : NULL, NULL, 0, &out, &gone, &st) == 200) {
+      if (n++) lh_buf_add(&buf, ",", 1);
+      lh_buf_add(&buf, out.json, out.len);
+    }
+    json_decref(st);
+    lh_store_obj_clear(&out);
+  }
+  lh_store_txn_commit(s->store);
+  lh_buf_adds(&buf, "]}");
+  size_t len = buf.len;
+  resp_raw(resp, 200, "application/json", lh_buf_take(&buf), len);
+out:
+  free(c.names);
+  lh_label_selector_free(c.ls);
+  lh_field_selector_free(c.fs);
+}
+
+/* ---- logs ------------------------------------------------------------------------------------ */
+
+static void handle_log(lc_server *s, const lc_request *rq, const lc_rtype *t, int post, lc_response *resp) {
+  json_t *pod = NULL;
+  int rc = get_json(s, t, rq->route.ns, rq->route.name, &pod);
+  if (rc) {
+    resp_status(resp, store_status(rc, t, rq->route.name));
+    return;
+  }
+  const char *container = rq->q.container;
+  const json_t *cs = json_object_get(json_object_get(pod, "spec"), "containers");
+  if (!*container && json_array_size(cs) == 1)
+    container = json_string_value(json_object_get(json_array_get(cs, 0), "name"));
+  if (!container || !*container) {
+    char m[1024];
+    int off = snprintf(m, sizeof m, "a container name must be specified for pod %s, choose one of: [", rq->route.name);
+    size_t i;
+    const json_t *c;
+    json_array_foreach(cs, i, c) if (off < (int)sizeof m) off += snprintf(
+        m + off, sizeof m - (size_t)off, "%s%s", i ? " " : "", json_string_value(json_object_get(c, "name")));
+    if (off < (int)sizeof m) snprintf(m + off, sizeof m - (size_t)off, "]");
+    json_decref(pod);
+    resp_status(resp, lc_status_bad_request(m));
+    return;
+  }
+  int found = 0;
+  size_t i;
+  const json_t *c;
+  json_array_foreach(cs, i, c) {
+    const char *n = json_string_value(json_object_get(c, "name"));
+    if (n && !strcmp(n, container)) found = 1;
+  }
+  if (!found) {
+    char m[700];
+    snprintf(m, sizeof m, "container %s is not valid for pod %s", container, rq->route.name);
+    json_decref(pod);
+    resp_status(resp, lc_status_bad_request(m));
+    return;
+  }
+  char cname[LC_SEG_MAX];
+  snprintf(cname, sizeof cname, "%s", container);
+  json_decref(pod);
+  if (!s->logs) {
+    resp_raw(resp, 200, "text/plain", strdup(""), 0);
+    return;
+  }
+  if (post) {
+    if (lc_logs_append(s->logs, rq->route.ns, rq->route.name, cname, rq->body ? rq->body : "", rq->body_len))
+      resp_status(resp, lc_status_internal("cannot store log text"));
+    else
+      resp_json(resp, 201, lc_status_new(201, NULL, NULL, 0, NULL, NULL, NULL));
+    return;
+  }
+  size_t len = 0;
+  char *text = lc_logs_read(s->logs, rq->route.ns, rq->route.name, cname, rq->q.tail_lines, &len);
+  if (!text) {
+    resp_status(resp, lc_status_internal("cannot read log text"));
+    return;
+  }
+  resp_raw(resp, 200, "text/plain", text, len);
+}
+
+/* ---- watch set-up ---------------------------------------------------------------------------- */
+
+static int prepare_watch(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp,
+                         lc_watch_spec *ws) {
+  memset(ws, 0, sizeof *ws);
+  snprintf(ws->key, sizeof ws->key, "%s", t->key);
+  ws->all_ns = !(t->namespaced && rq->route.has_ns);
+  snprintf(ws->ns, sizeof ws->ns, "%s", ws->all_ns ? "" : rq->route.ns);
+  snprintf(ws->label_selector, sizeof ws->label_selector, "%s", rq->q.label_selector);
+  if (rq->route.name[0]) {
+    if (*rq->q.field_selector) {
+      int n = snprintf(ws->field_selector, sizeof ws->field_selector, "metadata.name=%s,", rq->route.name);
+      if (n > 0 && (size_t)n < sizeof ws->field_selector)
+        snprintf(ws->field_selector + n, sizeof ws->field_selector - (size_t)n, "%.3800s", rq->q.field_selector);
+    }
+    else
+      snprintf(ws->field_selector, sizeof ws->field_selector, "metadata.name=%s", rq->route.name);
+  } else {
+    snprintf(ws->field_selector, sizeof ws->field_selector, "%s", rq->q.field_selector);
+  }
+  snprintf(ws->kind, sizeof ws->kind, "%s", t->kind);
+  api_version_of(t, ws->api_version, sizeof ws->api_version);
+  const char *rv = rq->q.resource_version;
+  if (!rq->q.has_rv || !*rv || !strcmp(rv, "0")) {
+    ws->send_initial = 1;
+  } else {
+    char *end;
+    long long x = strtoll(rv, &end, 10);
+    if (*end || x < 0) {
+      char m[200];
+      snprintf(m, sizeof m, "invalid resource version: %s", rv);
+      resp_status(resp, lc_status_bad_request(m));
+      return LC_HANDLED;
+    }
+    ws->since_rv = x;
+  }
+  ws->timeout_s = rq->q.timeout_seconds;
+  ws->bookmarks = rq->q.allow_bookmarks;
+  /* validate selectors now so errors are a plain 400 */
+  list_ctx c = {0};
+  int bad = compile_selectors(rq, t, &c, resp, ws->label_selector, ws->field_selector);
+  lh_label_selector_free(c.ls);
+  lh_field_selector_free(c.fs);
+  (void)s;
+  return bad ? LC_HANDLED : LC_WATCH;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------------- */
+
+static void version_doc(lc_response *resp) {
+  resp_json(resp, 200,
+            json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "major", "1", "minor", "20", "gitVersion",
+                      "v1.20.2-lahar", "gitCommit", "0000000000000000000000000000000000000000",
+                      "gitTreeState", "clean", "buildDate", "2021-01-13T13:20:00Z", "goVersion", "go1.19.8",
+                      "compiler", "gc", "platform", "linux/amd64"));
+}
+
+static void not_allowed(lc_response *resp, const char *method, const lc_rtype *t) {
+  resp_status(resp, lc_status_method_not_allowed(method, t->plural, t->group));
+}
+
+int lc_api_handle(lc_server *s, const lc_request *rq, lc_response *resp, lc_watch_spec *ws) {
+  const lc_route *r = &rq->route;
+  const char *m = rq->method;
+  int is_get = !strcmp(m, "GET") || !strcmp(m, "HEAD");
+  memset(resp, 0, sizeof *resp);
+  switch (r->kind) {
+  case LC_R_NONE:
+    resp_status(resp, lc_status_path_not_found());
+    return LC_HANDLED;
+  case LC_R_VERSION:
+    version_doc(resp);
+    return LC_HANDLED;
+  case LC_R_HEALTH:
+    resp_raw(resp, 200, "text/plain; charset=utf-8", strdup("ok"), 2);
+    return LC_HANDLED;
+  case LC_R_OPENAPI_V2: {
+    char *body;
+    size_t len;
+    const char *ct;
+    if (lc_openapi_v2(rq->accept, &body, &len, &ct)) resp_status(resp, lc_status_internal("out of memory"));
+    else resp_raw(resp, 200, ct, body, len);
+    return LC_HANDLED;
+  }
+  case LC_R_OPENAPI_V3:
+    resp_status(resp, lc_status_path_not_found());
+    return LC_HANDLED;
+  case LC_R_API:
+    resp_json(resp, 200, lc_discovery_api(&s->reg, s->server_addr));
+    return LC_HANDLED;
+  case LC_R_API_V1:
+    resp_json(resp, 200, lc_discovery_resources(&s->reg, "", "v1"));
+    return LC_HANDLED;
+  case LC_R_APIS:
+    resp_json(resp, 200, lc_discovery_apis(&s->reg));
+    return LC_HANDLED;
+  case LC_R_GROUP: {
+    json_t *d = lc_discovery_group(&s->reg, r->group);
+    if (d) resp_json(resp, 200, d);
+    else resp_status(resp, lc_status_path_not_found());
+    return LC_HANDLED;
+  }
+  case LC_R_GROUP_VERSION: {
+    json_t *d = lc_discovery_resources(&s->reg, r->group, r->version);
+    if (d) resp_json(resp, 200, d);
+    else resp_status(resp, lc_status_path_not_found());
+    return LC_HANDLED;
+  }
+  case LC_R_RESOURCE:
+    break;
+  }
+  const lc_rtype *t = lc_registry_find(&s->reg, r->group, r->version, r->resource);
+  if (!t || (r->has_ns && !t->namespaced)) {
+    resp_status(resp, lc_status_path_not_found());
+    return LC_HANDLED;
+  }
+  /* namespaced kinds are addressed inside a namespace, except list/watch across all */
+  if (t->namespaced && !r->has_ns && (r->name[0] || strcmp(m, "GET"))) {
+    resp_status(resp, lc_status_path_not_found());
+    return LC_HANDLED;
+  }
+  const char *sub = r->sub;
+  if (*sub) {
+    unsigned need = !strcmp(sub, "status")     ? LC_SUB_STATUS
+                    : !strcmp(sub, "binding")  ? LC_SUB_BINDING
+                    : !strcmp(sub, "log")      ? LC_SUB_LOG
+                    : !strcmp(sub, "finalize") ? LC_SUB_FINALIZE
+                                               : 0;
+    if (!need || !(t->subres & need) || r->legacy_watch) {
+      resp_status(resp, lc_status_path_not_found());
+      return LC_HANDLED;
+    }
+  }
+  if (t->create_only && strcmp(m, "POST")) {
+    not_allowed(resp, m, t);
+    return LC_HANDLED;
+  }
+  if (r->legacy_watch || (is_get && rq->q.watch && !*sub)) {
+    if (!is_get) {
+      not_allowed(resp, m, t);
+      return LC_HANDLED;
+    }
+    return prepare_watch(s, rq, t, resp, ws);
+  }
+  if (!strcmp(sub, "log")) {
+    if (is_get) handle_log(s, rq, t, 0, resp);
+    else if (!strcmp(m, "POST")) handle_log(s, rq, t, 1, resp);
+    else not_allowed(resp, m, t);
+    return LC_HANDLED;
+  }
+  if (!strcmp(sub, "binding")) {
+    if (strcmp(m, "POST")) {
+      not_allowed(resp, m, t);
+      return LC_HANDLED;
+    }
+    json_t *b = parse_body(rq, t, resp);
+    if (!b) return LC_HANDLED;
+    handle_binding(s, t, r->ns, r->name, b, resp);
+    json_decref(b);
+    return LC_HANDLED;
+  }
+  if (!strcmp(sub, "finalize") && strcmp(m, "PUT")) {
+    not_allowed(resp, m, t);
+    return LC_HANDLED;
+  }
+  if (is_get) {
+    if (!r->name[0]) {
+      handle_list(s, rq, t, resp);
+      return LC_HANDLED;
+    }
+    lh_store_obj o = {0};
+    int rc = lh_store_get(s->store, t->key, t->namespaced ? r->ns : "", r->name, &o);
+    if (rc) resp_status(resp, store_status(rc, t, r->name));
+    else resp_obj_for(resp, 200, t, &o);
+    return LC_HANDLED;
+  }
+  if (!strcmp(m, "POST")) {
+    if (r->name[0]) not_allowed(resp, m, t);
+    else handle_create(s, rq, t, resp);
+    return LC_HANDLED;
+  }
+  if (!strcmp(m, "PUT")) {
+    if (!r->name[0]) not_allowed(resp, m, t);
+    else handle_update(s, rq, t, resp);
+    return LC_HANDLED;
+  }
+  if (!strcmp(m, "PATCH")) {
+    if (!r->name[0]) not_allowed(resp, m, t);
+    else handle_patch(s, rq, t, resp);
+    return LC_HANDLED;
+  }
+  if (!strcmp(m, "DELETE")) {
+    if (*sub) not_allowed(resp, m, t);
+    else if (!r->name[0]) {
+      if (!strcmp(t->plural, "namespaces") || !strcmp(t->plural, "services")) not_allowed(resp, m, t);
+      else handle_deletecollection(s, rq, t, resp);
+    } else
+      handle_delete(s, rq, t, resp);
+    return LC_HANDLED;
+  }
+  not_allowed(resp, m, t);
+  return LC_HANDLED;
+}

@@ -1,0 +1,194 @@
+/* objmeta.c — defaults, validation, timestamps and uids for objects (see objmeta.h, lc.h). */
+#include "localcluster/objmeta.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "localcluster/lc.h"
+#include "localcluster/status.h"
+
+void lc_now_rfc3339(char out[32]) {
+  time_t t = time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void lc_uuid4(char out[37]) {
+  unsigned char b[16];
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
+    /* getrandom on Linux ≥ 3.17 does not fail for 16 bytes; fall back to time+counter anyway */
+    static unsigned long ctr;
+    unsigned long x = (unsigned long)time(NULL) ^ (++ctr * 0x9e3779b97f4a7c15ul);
+    for (int i = 0; i < 16; i++) b[i] = (unsigned char)(x >> ((i % 8) * 8)) ^ (unsigned char)i;
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+           b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int lc_dns1123(const char *name, int label, char *msg, size_t msgsz) {
+  size_t n = strlen(name);
+  size_t max = label ? 63 : 253;
+  int ok = n > 0 && n <= max;
+  for (size_t i = 0; ok && i < n; i++) {
+    unsigned char c = (unsigned char)name[i];
+    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (i == 0 || i == n - 1) ok = alnum;
+    else ok = alnum || c == '-' || (!label && c == '.');
+  }
+  if (ok) return 0;
+  if (label)
+    snprintf(msg, msgsz,
+             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+             "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used "
+             "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')");
+  else
+    snprintf(msg, msgsz,
+             "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+             "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+             "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+  return -1;
+}
+
+static void set_default(json_t *o, const char *k, json_t *v) {
+  if (!json_object_get(o, k)) json_object_set_new(o, k, v);
+  else json_decref(v);
+}
+
+static int has_res(const json_t *c, const char *which, const char *r) {
+  return json_object_get(json_object_get(json_object_get(c, "resources"), which), r) != NULL;
+}
+
+const char *lc_pod_qos(const json_t *spec) {
+  const json_t *cs = json_object_get(spec, "containers");
+  size_t i;
+  const json_t *c;
+  int any = 0, guaranteed = 1;
+  json_array_foreach(cs, i, c) {
+    const json_t *req = json_object_get(json_object_get(c, "resources"), "requests");
+    const json_t *lim = json_object_get(json_object_get(c, "resources"), "limits");
+    if (json_object_size(req) || json_object_size(lim)) any = 1;
+    static const char *const rs[] = {"cpu", "memory"};
+    for (int k = 0; k < 2; k++) {
+      if (!has_res(c, "limits", rs[k])) { guaranteed = 0; continue; }
+      const json_t *l = json_object_get(lim, rs[k]);
+      const json_t *q = json_object_get(req, rs[k]);
+      if (q && !json_equal(q, l)) guaranteed = 0;
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+static void container_defaults(json_t *cs) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(cs, i, c) {
+    if (!json_is_object(c)) continue;
+    set_default(c, "resources", json_object());
+    set_default(c, "terminationMessagePath", json_string("/dev/termination-log"));
+    set_default(c, "terminationMessagePolicy", json_string("File"));
+    if (!json_object_get(c, "imagePullPolicy")) {
+      const char *img = json_string_value(json_object_get(c, "image"));
+      const char *colon = img ? strrchr(img, ':') : NULL;
+      const char *slash = img ? strrchr(img, '/') : NULL;
+      int tagged = colon && (!slash || colon > slash) && strcmp(colon, ":latest");
+      json_object_set_new(c, "imagePullPolicy", json_string(tagged ? "IfNotPresent" : "Always"));
+    }
+  }
+}
+
+void lc_defaults_create(const lc_rtype *t, json_t *obj) {
+  if (t->group[0]) return;
+  if (!strcmp(t->plural, "pods")) {
+    json_t *spec = json_object_get(obj, "spec");
+    if (!json_is_object(spec)) return;
+    container_defaults(json_object_get(spec, "containers"));
+    container_defaults(json_object_get(spec, "initContainers"));
+    set_default(spec, "restartPolicy", json_string("Always"));
+    set_default(spec, "terminationGracePeriodSeconds", json_integer(30));
+    set_default(spec, "dnsPolicy", json_string("ClusterFirst"));
+    set_default(spec, "securityContext", json_object());
+    set_default(spec, "schedulerName", json_string("default-scheduler"));
+    if (!json_object_get(spec, "tolerations"))
+      json_object_set_new(
+          spec, "tolerations",
+          json_pack("[{s:s,s:s,s:s,s:I},{s:s,s:s,s:s,s:I}]", "key", "node.kubernetes.io/not-ready",
+                    "operator", "Exists", "effect", "NoExecute", "tolerationSeconds", (json_int_t)300,
+                    "key", "node.kubernetes.io/unreachable", "operator", "Exists", "effect", "NoExecute",
+                    "tolerationSeconds", (json_int_t)300));
+    set_default(spec, "priority", json_integer(0));
+    set_default(spec, "enableServiceLinks", json_true());
+    set_default(spec, "preemptionPolicy", json_string("PreemptLowerPriority"));
+    json_t *st = json_object_get(obj, "status");
+    if (!json_is_object(st)) {
+      st = json_object();
+      json_object_set_new(obj, "status", st);
+    }
+    set_default(st, "phase", json_string("Pending"));
+    set_default(st, "qosClass", json_string(lc_pod_qos(spec)));
+  } else if (!strcmp(t->plural, "namespaces")) {
+    json_t *spec = json_object_get(obj, "spec");
+    if (!json_is_object(spec)) {
+      spec = json_object();
+      json_object_set_new(obj, "spec", spec);
+    }
+    set_default(spec, "finalizers", json_pack("[s]", "kubernetes"));
+    json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
+  } else if (!strcmp(t->plural, "services")) {
+    json_t *spec = json_object_get(obj, "spec");
+    if (!json_is_object(spec)) return;
+    set_default(spec, "type", json_string("ClusterIP"));
+    set_default(spec, "sessionAffinity", json_string("None"));
+    json_t *ports = json_object_get(spec, "ports");
+    size_t i;
+    json_t *p;
+    json_array_foreach(ports, i, p) {
+      if (!json_is_object(p)) continue;
+      set_default(p, "protocol", json_string("TCP"));
+      if (!json_object_get(p, "targetPort") && json_object_get(p, "port"))
+        json_object_set(p, "targetPort", json_object_get(p, "port"));
+    }
+    set_default(obj, "status", json_pack("{s:{}}", "loadBalancer"));
+  } else if (!strcmp(t->plural, "nodes")) {
+    set_default(obj, "spec", json_object());
+    set_default(obj, "status", json_object());
+  }
+}
+
+json_t *lc_validate_builtin(const lc_rtype *t, const json_t *obj) {
+  const json_t *md = json_object_get(obj, "metadata");
+  const char *name = json_string_value(json_object_get(md, "name"));
+  char msg[512], full[700];
+  int label = !t->group[0] && (!strcmp(t->plural, "namespaces") || !strcmp(t->plural, "services"));
+  if (name && lc_dns1123(name, label, msg, sizeof msg)) {
+    snprintf(full, sizeof full, "Invalid value: \"%s\": %s", name, msg);
+    return lc_status_invalid(t->kind, t->group, name, "metadata.name", "FieldValueInvalid", full);
+  }
+  if (t->group[0]) return NULL;
+  if (!strcmp(t->plural, "pods")) {
+    const json_t *spec = json_object_get(obj, "spec");
+    const json_t *cs = json_object_get(spec, "containers");
+    if (!json_is_array(cs) || json_array_size(cs) == 0)
+      return lc_status_invalid(t->kind, "", name, "spec.containers", "FieldValueRequired", "Required value");
+    size_t i;
+    const json_t *c;
+    json_array_foreach(cs, i, c) {
+      char f[64];
+      if (!json_string_value(json_object_get(c, "name"))) {
+        snprintf(f, sizeof f, "spec.containers[%zu].name", i);
+        return lc_status_invalid(t->kind, "", name, f, "FieldValueRequired", "Required value");
+      }
+      if (!json_string_value(json_object_get(c, "image"))) {
+        snprintf(f, sizeof f, "spec.containers[%zu].image", i);
+        return lc_status_invalid(t->kind, "", name, f, "FieldValueRequired", "Required value");
+      }
+    }
+  }
+  return NULL;
+}

@@ -1,0 +1,633 @@
+/* server.c — libwebsockets glue: HTTP/1.1 requests → lc_api_handle(), responses written in
+ * pieces from the writable callback, watches streamed as chunked HTTP or WebSocket text frames,
+ * timers for watch bookmarks/timeouts and the background controllers (see server.h). */
+#include "localcluster/server.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "localcluster/gc.h"
+#include "localcluster/logs.h"
+#include "localcluster/objmeta.h"
+#include "localcluster/status.h"
+#include "localcluster/watch.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define COMP "localcluster"
+#define PIECE 65536
+#define WATCH_BATCH 65536
+
+typedef struct pss {
+  lc_request rq;
+  char method[8];
+  char path[2048];
+  char content_type[160];
+  char accept[512];
+  lh_buf body;
+  int body_inited;
+  int too_large;
+  int bad_query;
+  /* response */
+  char *resp;
+  size_t resp_len, resp_off;
+  int closing;          /* close the connection after this response */
+  /* watch */
+  lc_watcher *w;
+  int is_ws;
+  int ws_ready;
+  lc_watch_spec spec;
+  int ws_handled;       /* ws: non-watch answer queued as one frame */
+  /* scratch for lws_write (LWS_PRE headroom) */
+  unsigned char *scratch;
+  size_t scratch_cap;
+} pss;
+
+typedef struct srv_priv {
+  struct lws_context *ctx;
+  lws_sorted_usec_list_t tick_sul;
+  lws_sorted_usec_list_t gc_sul;
+  int gc_scheduled;
+  int sub_id;
+  int port;
+  lc_server *s;
+} srv_priv;
+
+static srv_priv g_priv; /* one server per process: lws callbacks reach it through the context user */
+
+static lc_server *srv_of(struct lws *wsi) {
+  return (lc_server *)lws_context_user(lws_get_context(wsi));
+}
+
+static unsigned char *scratch(pss *p, size_t need) {
+  need += LWS_PRE + 32;
+  if (p->scratch_cap < need) {
+    size_t nc = need < PIECE + LWS_PRE + 64 ? PIECE + LWS_PRE + 64 : need;
+    unsigned char *n = realloc(p->scratch, nc);
+    if (!n) return NULL;
+    p->scratch = n;
+    p->scratch_cap = nc;
+  }
+  return p->scratch + LWS_PRE;
+}
+
+static void pss_reset(lc_server *s, pss *p) {
+  if (p->w) lc_watcher_stop(s, p->w);
+  p->w = NULL;
+  if (p->body_inited) lh_buf_free(&p->body);
+  free(p->resp);
+  free(p->scratch);
+  memset(p, 0, sizeof *p);
+}
+
+static void wake_conn(void *conn) { lws_callback_on_writable((struct lws *)conn); }
+
+/* ---- request parsing ------------------------------------------------------------------------- */
+
+static int read_method_path(struct lws *wsi, pss *p) {
+  static const struct {
+    enum lws_token_indexes tok;
+    const char *name;
+  } ms[] = {{WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+            {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
+            {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+            {WSI_TOKEN_HEAD_URI, "HEAD"}};
+  for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+    int n = lws_hdr_total_length(wsi, ms[i].tok);
+    if (n > 0) {
+      if (n >= (int)sizeof p->path) return -1;
+      lws_hdr_copy(wsi, p->path, sizeof p->path, ms[i].tok);
+      snprintf(p->method, sizeof p->method, "%s", ms[i].name);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static void copy_hdr(struct lws *wsi, enum lws_token_indexes tok, char *dst, size_t sz) {
+  dst[0] = 0;
+  int n = lws_hdr_total_length(wsi, tok);
+  if (n <= 0) return;
+  if (n >= (int)sz) {
+    /* keep a prefix: enough to recognise content types and protobuf/table accepts */
+    char *tmp = malloc((size_t)n + 1);
+    if (!tmp) return;
+    lws_hdr_copy(wsi, tmp, n + 1, tok);
+    snprintf(dst, sz, "%s", tmp);
+    free(tmp);
+    return;
+  }
+  lws_hdr_copy(wsi, dst, (int)sz, tok);
+}
+
+static void read_request(struct lws *wsi, pss *p) {
+  lc_query_init(&p->rq.q);
+  char frag[8192];
+  for (int i = 0;; i++) {
+    int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0) break;
+    char *eq = strchr(frag, '=');
+    const char *val = "";
+    if (eq) {
+      *eq = 0;
+      val = eq + 1;
+    }
+    if (lc_query_set(&p->rq.q, frag, val)) p->bad_query = 1;
+  }
+  copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, p->content_type, sizeof p->content_type);
+  copy_hdr(wsi, WSI_TOKEN_HTTP_ACCEPT, p->accept, sizeof p->accept);
+  lc_route_parse(p->path, &p->rq.route);
+  p->rq.method = p->method;
+  p->rq.content_type = p->content_type;
+  p->rq.accept = p->accept;
+}
+
+/* ---- responses ------------------------------------------------------------------------------- */
+
+static int send_headers(struct lws *wsi, int code, const char *ctype, size_t len, int chunked) {
+  unsigned char buf[LWS_PRE + 1024];
+  unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  if (chunked) {
+    if (lws_add_http_header_status(wsi, (unsigned)code, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)ctype,
+                                     (int)strlen(ctype), &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, (const unsigned char *)"chunked", 7,
+                                     &p, end))
+      return -1;
+  } else if (lws_add_http_common_headers(wsi, (unsigned)code, ctype, (lws_filepos_t)len, &p, end)) {
+    return -1;
+  }
+  if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                  (const unsigned char *)"no-cache, private", 17, &p, end))
+    return -1;
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  return 0;
+}
+
+static void start_response(struct lws *wsi, pss *p, lc_response *r) {
+  p->resp = r->body;
+  p->resp_len = r->len;
+  p->resp_off = 0;
+  if (!strcmp(p->method, "HEAD")) p->resp_len = 0;
+  if (send_headers(wsi, r->code, r->content_type ? r->content_type : "application/json", p->resp_len, 0)) {
+    p->closing = 1;
+  }
+  lws_callback_on_writable(wsi);
+}
+
+static void respond_status(struct lws *wsi, pss *p, json_t *st) {
+  lc_response r = {0};
+  r.code = (int)json_integer_value(json_object_get(st, "code"));
+  r.body = lc_status_dump(st);
+  r.len = r.body ? strlen(r.body) : 0;
+  r.content_type = "application/json";
+  json_decref(st);
+  start_response(wsi, p, &r);
+}
+
+static void dispatch(struct lws *wsi, pss *p) {
+  lc_server *s = srv_of(wsi);
+  if (p->too_large) {
+    p->closing = 1;
+    respond_status(wsi, p, lc_status_too_large());
+    return;
+  }
+  if (p->bad_query) {
+    char m[300];
+    snprintf(m, sizeof m, "invalid value for query parameter %s", p->rq.q.bad);
+    respond_status(wsi, p, lc_status_bad_request(m));
+    return;
+  }
+  p->rq.body = p->body_inited ? lh_buf_str(&p->body) : "";
+  p->rq.body_len = p->body_inited ? p->body.len : 0;
+  lc_response r = {0};
+  int rc = lc_api_handle(s, &p->rq, &r, &p->spec);
+  if (rc == LC_WATCH) {
+    json_t *st = NULL;
+    p->w = lc_watcher_start(s, &p->spec, wsi, wake_conn, &st);
+    if (!p->w) {
+      respond_status(wsi, p, st ? st : lc_status_internal("out of memory"));
+      return;
+    }
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    if (send_headers(wsi, 200, "application/json", 0, 1)) p->closing = 1;
+    lws_callback_on_writable(wsi);
+    return;
+  }
+  start_response(wsi, p, &r);
+}
+
+/* Writes the next piece of a plain response. Returns -1 to close the connection. */
+static int write_response(struct lws *wsi, pss *p) {
+  size_t left = p->resp_len - p->resp_off;
+  size_t n = left > PIECE ? PIECE : left;
+  unsigned char *b = scratch(p, n);
+  if (!b) return -1;
+  if (n) memcpy(b, p->resp + p->resp_off, n);
+  int final = n == left;
+  if (lws_write(wsi, b, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n) return -1;
+  p->resp_off += n;
+  if (!final) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  free(p->resp);
+  p->resp = NULL;
+  if (p->closing) return -1;
+  if (lws_http_transaction_completed(wsi)) return -1;
+  return 0;
+}
+
+/* Writes queued watch events as one HTTP chunk. Returns -1 to close. */
+static int write_watch_chunked(struct lws *wsi, lc_server *s, pss *p) {
+  (void)s;
+  size_t total = 0;
+  /* size the batch: whole events, at least one */
+  const lc_evbuf *e = lc_watcher_peek(p->w);
+  if (e) {
+    total = e->len;
+    /* further events are appended while they fit in WATCH_BATCH */
+  }
+  unsigned char *b = NULL;
+  size_t off = 0;
+  if (e) {
+    b = scratch(p, (total > WATCH_BATCH ? total : WATCH_BATCH) + 16);
+    if (!b) return -1;
+    off = 10; /* room for "%08zx\r\n" */
+    while ((e = lc_watcher_peek(p->w)) && (off == 10 || off - 10 + e->len <= WATCH_BATCH)) {
+      if (off + e->len + 2 > p->scratch_cap - LWS_PRE - 16) break;
+      memcpy(b + off, e->data, e->len);
+      off += e->len;
+      lc_watcher_pop(p->w);
+    }
+    size_t payload = off - 10;
+    char hdr[11];
+    snprintf(hdr, sizeof hdr, "%08zx\r\n", payload);
+    memcpy(b, hdr, 10);
+    memcpy(b + off, "\r\n", 2);
+    off += 2;
+    if (lws_write(wsi, b, off, LWS_WRITE_HTTP) < (int)off) return -1;
+  }
+  if (lc_watcher_peek(p->w)) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (lc_watcher_finished(p->w)) {
+    if (e || off) { /* flush what we wrote first, then terminate on the next writable */
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    unsigned char *t = scratch(p, 8);
+    if (!t) return -1;
+    memcpy(t, "0\r\n\r\n", 5);
+    if (lws_write(wsi, t, 5, LWS_WRITE_HTTP_FINAL) < 5) return -1;
+    lc_watcher_stop(s, p->w);
+    p->w = NULL;
+    if (lws_http_transaction_completed(wsi)) return -1;
+  }
+  return 0;
+}
+
+static int write_watch_ws(struct lws *wsi, lc_server *s, pss *p) {
+  if (p->ws_handled) { /* a non-watch answer, one frame, then close */
+    if (p->resp) {
+      unsigned char *b = scratch(p, p->resp_len);
+      if (!b) return -1;
+      memcpy(b, p->resp, p->resp_len);
+      lws_write(wsi, b, p->resp_len, LWS_WRITE_TEXT);
+      free(p->resp);
+      p->resp = NULL;
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    return -1;
+  }
+  if (!p->w) return 0;
+  const lc_evbuf *e = lc_watcher_peek(p->w);
+  if (e) {
+    unsigned char *b = scratch(p, e->len);
+    if (!b) return -1;
+    memcpy(b, e->data, e->len);
+    if (lws_write(wsi, b, e->len, LWS_WRITE_TEXT) < (int)e->len) return -1;
+    lc_watcher_pop(p->w);
+  }
+  if (lc_watcher_peek(p->w) || (lc_watcher_finished(p->w) && e)) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  if (lc_watcher_finished(p->w)) {
+    lc_watcher_stop(s, p->w);
+    p->w = NULL;
+    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the protocol callback ------------------------------------------------------------------- */
+
+static int has_body_method(const char *m) {
+  return !strcmp(m, "POST") || !strcmp(m, "PUT") || !strcmp(m, "PATCH") || !strcmp(m, "DELETE");
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  pss *p = user;
+  lc_server *s = lws_get_context(wsi) ? srv_of(wsi) : NULL;
+  switch (reason) {
+  case LWS_CALLBACK_HTTP: {
+    pss_reset(s, p);
+    if (read_method_path(wsi, p)) {
+      p->closing = 1;
+      snprintf(p->method, sizeof p->method, "GET");
+      respond_status(wsi, p, lc_status_bad_request("unsupported method or request line too long"));
+      return 0;
+    }
+    read_request(wsi, p);
+    long long clen = 0;
+    char cl[32] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) < (int)sizeof cl) {
+      lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+      clen = atoll(cl);
+    }
+    if (clen > (long long)LC_MAX_BODY) {
+      p->too_large = 1;
+      dispatch(wsi, p);
+      return 0;
+    }
+    if (has_body_method(p->method) && clen > 0) {
+      lh_buf_init(&p->body, LC_MAX_BODY);
+      p->body_inited = 1;
+      return 0; /* wait for the body */
+    }
+    dispatch(wsi, p);
+    return 0;
+  }
+  case LWS_CALLBACK_HTTP_BODY:
+    if (!p->body_inited) {
+      lh_buf_init(&p->body, LC_MAX_BODY);
+      p->body_inited = 1;
+    }
+    if (!p->too_large && lh_buf_add(&p->body, in, len)) p->too_large = 1;
+    return 0;
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    dispatch(wsi, p);
+    return 0;
+  case LWS_CALLBACK_HTTP_WRITEABLE:
+    if (p->w) return write_watch_chunked(wsi, s, p);
+    if (p->resp || p->resp_len) return write_response(wsi, p);
+    return 0;
+  case LWS_CALLBACK_CLOSED_HTTP:
+  case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    if (p && s) pss_reset(s, p);
+    return 0;
+
+  /* ---- WebSocket watch ---- */
+  case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 1; /* like 1.20: Origin required */
+    memset(p, 0, sizeof *p);
+    p->is_ws = 1;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0 ||
+        lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof p->path)
+      return 1;
+    lws_hdr_copy(wsi, p->path, sizeof p->path, WSI_TOKEN_GET_URI);
+    snprintf(p->method, sizeof p->method, "GET");
+    read_request(wsi, p);
+    return 0;
+  }
+  case LWS_CALLBACK_ESTABLISHED: {
+    if (!p->is_ws) return -1;
+    p->rq.q.watch = 1; /* a WebSocket on a collection is a watch */
+    lc_response r = {0};
+    int rc = p->bad_query ? LC_HANDLED : lc_api_handle(s, &p->rq, &r, &p->spec);
+    if (p->bad_query) {
+      json_t *st = lc_status_bad_request("invalid query parameter");
+      r.body = lc_status_dump(st);
+      r.len = r.body ? strlen(r.body) : 0;
+      json_decref(st);
+    }
+    if (rc == LC_WATCH) {
+      json_t *st = NULL;
+      p->w = lc_watcher_start(s, &p->spec, wsi, wake_conn, &st);
+      if (!p->w) {
+        p->ws_handled = 1;
+        p->resp = st ? lc_status_dump(st) : NULL;
+        p->resp_len = p->resp ? strlen(p->resp) : 0;
+        json_decref(st);
+      }
+    } else {
+      p->ws_handled = 1;
+      p->resp = r.body;
+      p->resp_len = r.len;
+    }
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    return write_watch_ws(wsi, s, p);
+  case LWS_CALLBACK_RECEIVE:
+    return 0;
+  case LWS_CALLBACK_CLOSED:
+    if (p && s) pss_reset(s, p);
+    return 0;
+  default:
+    break;
+  }
+  return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(pss), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ---- timers ---------------------------------------------------------------------------------- */
+
+static void tick_cb(lws_sorted_usec_list_t *sul) {
+  (void)sul;
+  lc_server *s = g_priv.s;
+  lc_hub_tick(s, time(NULL));
+  lws_sul_schedule(g_priv.ctx, 0, &g_priv.tick_sul, tick_cb, LWS_US_PER_SEC);
+}
+
+static void gc_cb(lws_sorted_usec_list_t *sul) {
+  (void)sul;
+  lc_server *s = g_priv.s;
+  g_priv.gc_scheduled = 0;
+  int again = lc_gc_run(s);
+  if (lc_gc_pending(s) && !g_priv.gc_scheduled) {
+    g_priv.gc_scheduled = 1;
+    lws_sul_schedule(g_priv.ctx, 0, &g_priv.gc_sul, gc_cb, again ? LWS_US_PER_SEC / 2 : 1000);
+  }
+}
+
+static void kick(lc_server *s, int delay_ms) {
+  (void)s;
+  if (g_priv.gc_scheduled || !g_priv.ctx) return;
+  g_priv.gc_scheduled = 1;
+  lws_sul_schedule(g_priv.ctx, 0, &g_priv.gc_sul, gc_cb, (lws_usec_t)delay_ms * 1000 + 1000);
+}
+
+static int on_store_event(void *ud, const lh_store_event *ev) {
+  lc_server *s = ud;
+  lc_hub_on_event(s, ev);
+  lc_gc_on_event(s, ev);
+  return 0;
+}
+
+/* ---- setup ----------------------------------------------------------------------------------- */
+
+static int load_crd(void *ud, const char *ns, const char *name, const char *json, size_t len, int64_t rv) {
+  (void)ns;
+  (void)rv;
+  lc_server *s = ud;
+  json_t *o = json_loadb(json, len, 0, NULL);
+  if (o && lc_registry_crd_add(&s->reg, o)) LH_WARN(COMP, "stored CRD %s cannot be served", name);
+  json_decref(o);
+  return 0;
+}
+
+int lc_server_bootstrap(lc_server *s) {
+  static const char *const defaults[] = {"default", "kube-system", "kube-public", "kube-node-lease"};
+  for (size_t i = 0; i < 4; i++) {
+    if (lh_store_get(s->store, "namespaces", "", defaults[i], NULL) == 0) continue;
+    char uid[37], now[32];
+    lc_uuid4(uid);
+    lc_now_rfc3339(now);
+    json_t *ns = json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:[s]},s:{s:s}}", "kind", "Namespace", "apiVersion", "v1",
+                           "metadata", "name", defaults[i], "uid", uid, "creationTimestamp", now, "spec",
+                           "finalizers", "kubernetes", "status", "phase", "Active");
+    int rc = lh_store_create(s->store, "namespaces", "", defaults[i], ns, NULL);
+    json_decref(ns);
+    if (rc && rc != LH_STORE_EEXISTS) return rc;
+  }
+  return 0;
+}
+
+int lc_server_init(lc_server *s, const lc_server_opts *o, char *err, size_t errlen) {
+  memset(s, 0, sizeof *s);
+  memset(&g_priv, 0, sizeof g_priv);
+  g_priv.s = s;
+  s->bookmark_interval_s = o->bookmark_interval_s > 0 ? o->bookmark_interval_s : 60;
+  s->watch_queue_max = (size_t)64 << 20;
+  if (lc_registry_init(&s->reg)) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  lh_store_options so = {.dir = o->data_dir, .event_retention = o->event_retention,
+                         .watch_cache_events = o->event_retention > 0 ? (size_t)o->event_retention : 0};
+  char serr[512] = "";
+  if (lh_store_open_sqlite(&so, &s->store, serr, sizeof serr)) {
+    snprintf(err, errlen, "cannot open the store in %s: %s", o->data_dir, serr);
+    lc_registry_free(&s->reg);
+    return -1;
+  }
+  s->logs = lc_logs_open(o->data_dir, serr, sizeof serr);
+  if (!s->logs) {
+    snprintf(err, errlen, "cannot open the log database: %s", serr);
+    goto fail;
+  }
+  s->hub = lc_hub_new();
+  s->gc = lc_gc_new();
+  if (!s->hub || !s->gc) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
+  }
+  {
+    lh_store_list_opts lo = {0};
+    lh_store_list_result res;
+    int rc = lh_store_list(s->store, "apiextensions.k8s.io/customresourcedefinitions", &lo, load_crd, s, &res);
+    if (!rc) rc = lc_server_bootstrap(s);
+    if (!rc) rc = lc_gc_scan(s);
+    if (rc) {
+      snprintf(err, errlen, "cannot read the store: %s", lh_store_strerror(rc));
+      goto fail;
+    }
+  }
+  g_priv.sub_id = lh_store_subscribe(s->store, on_store_event, s);
+  if (g_priv.sub_id <= 0) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
+  }
+  s->kick = kick;
+
+  lws_set_log_level(LLL_ERR, NULL);
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.port = o->port ? o->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+  if (!o->port) info.port = 0;
+  info.iface = (o->host && strcmp(o->host, "0.0.0.0")) ? o->host : NULL;
+  info.protocols = protocols;
+  info.user = s;
+  info.max_http_header_data = 16384;
+  info.max_http_header_pool = 64;
+  info.keepalive_timeout = 120;
+  info.timeout_secs = 60;
+  info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE * 0;
+  info.alpn = "http/1.1";
+  if (o->tls_cert && o->tls_key) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = o->tls_cert;
+    info.ssl_private_key_filepath = o->tls_key;
+  }
+  g_priv.ctx = lws_create_context(&info);
+  if (!g_priv.ctx) {
+    snprintf(err, errlen, "cannot listen on %s:%d (address in use, bad TLS files, or no permission)",
+             o->host ? o->host : "*", o->port);
+    goto fail;
+  }
+  s->lws_ctx = g_priv.ctx;
+  struct lws_vhost *vh = lws_get_vhost_by_name(g_priv.ctx, "default");
+  g_priv.port = vh ? lws_get_vhost_listen_port(vh) : o->port;
+  snprintf(s->server_addr, sizeof s->server_addr, "%s:%d", o->host ? o->host : "127.0.0.1", g_priv.port);
+  lws_sul_schedule(g_priv.ctx, 0, &g_priv.tick_sul, tick_cb, LWS_US_PER_SEC);
+  if (lc_gc_pending(s)) kick(s, 0);
+  return 0;
+fail:
+  lc_server_free(s);
+  return -1;
+}
+
+int lc_server_port(const lc_server *s) {
+  (void)s;
+  return g_priv.port;
+}
+
+int lc_server_run(lc_server *s, volatile sig_atomic_t *stop) {
+  (void)s;
+  while (!*stop) {
+    if (lws_service(g_priv.ctx, 0) < 0) break;
+  }
+  return 0;
+}
+
+void lc_server_wake(lc_server *s) {
+  (void)s;
+  if (g_priv.ctx) lws_cancel_service(g_priv.ctx);
+}
+
+void lc_server_free(lc_server *s) {
+  if (!s) return;
+  if (g_priv.ctx) {
+    lws_sul_cancel(&g_priv.tick_sul);
+    lws_sul_cancel(&g_priv.gc_sul);
+    lws_context_destroy(g_priv.ctx);
+    g_priv.ctx = NULL;
+  }
+  s->kick = NULL;
+  if (s->store && g_priv.sub_id > 0) lh_store_unsubscribe(s->store, g_priv.sub_id);
+  lc_hub_free(s->hub);
+  s->hub = NULL;
+  lc_gc_free(s->gc);
+  s->gc = NULL;
+  lc_logs_close(s->logs);
+  s->logs = NULL;
+  lh_store_close(s->store);
+  s->store = NULL;
+  lc_registry_free(&s->reg);
+}
