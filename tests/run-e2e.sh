@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every end-to-end test script tests/e2e/*.sh in order. Each script starts the servers it
 # needs on loopback, cleans them up on exit, and exits 0 on success, 77 when skipped.
+# Files named *-lib.sh are helpers sourced by tests. E2E_ONLY=regex runs a subset.
 set -u
 cd "$(dirname "$0")/.."
 pass=0; fail=0; skip=0; failed=()
 for t in tests/e2e/[0-9]*.sh; do
   [ -e "$t" ] || continue
+  case $t in *-lib.sh) continue;; esac   # sourced helpers, not tests
   name=$(basename "$t" .sh)
+  [[ -n "${E2E_ONLY:-}" && ! "$name" =~ $E2E_ONLY ]] && continue
   echo "=== e2e $name"
   bash "$t"; rc=$?
   case $rc in
