@@ -1,0 +1,92 @@
+/* ctl_int.h — the inside of lh_ctl, shared by the files of controller/core/ (ctl.c, sched.c,
+ * queue.c, events.c, http.c); not for other modules. */
+#ifndef LAHAR_CORE_CTL_INT_H
+#define LAHAR_CORE_CTL_INT_H
+
+#include "core/ctl.h"
+#include "core/leader.h"
+#include "core/metrics.h"
+#include "kube/pod.h"
+
+#include <pthread.h>
+
+typedef struct lh_ctl_handlers_list {
+  lh_informer_handlers *h;
+  size_t n;
+} lh_ctl_handlers_list;
+
+struct lh_ctl_reconciler {
+  lh_ctl *ctl;
+  char *name;
+  lh_ctl_reconcile_fn *fn;
+  void *data;
+  int max_per_iteration;
+  int leader_only;
+  lh_wq *q;
+  lh_timer timer;      /* drains the queue; polls while keys are delayed */
+  int wake_posted;     /* a wake is queued on the loop (cross-thread adds) */
+  const char *current; /* key being reconciled (for lh_ctl_requeue_after) */
+  long requeue_after;  /* set by lh_ctl_requeue_after during fn */
+};
+
+typedef struct lh_http lh_http;
+typedef struct lh_events lh_events;
+typedef struct lh_sched lh_sched;
+typedef struct lh_queue_ctl lh_queue_ctl;
+
+struct lh_ctl {
+  lh_ctl_opts o;
+  char identity[160];
+  lh_kube_config *cfg;
+  lh_loop *loop;
+  lh_kube_async *async;
+  lh_kube_client *client;
+  lh_kube_wsclient *ws;
+  lh_intern *intern;
+  lh_informer *inf[LH_CTL_NRES];
+  lh_ctl_handlers_list extra[LH_CTL_NRES];
+  lh_ctl_reconciler **recs;
+  size_t nrecs;
+  int started;
+  int sig_pipe[2];
+  pthread_t loop_thread;
+  /* leader election */
+  lh_le le;
+  lh_timer le_timer;
+  int le_busy;          /* a GET/write is in flight */
+  int leading;          /* effective: 1 without --leader-elect */
+  /* parts */
+  lh_metrics met;
+  lh_sched *sched;
+  lh_queue_ctl *qctl;
+  lh_events *events;
+  lh_http *http;
+  lh_timer tick;        /* 1 s housekeeping: leader deadline, metrics, synced */
+  int synced_logged;
+};
+
+/* sched.c */
+int lh_sched_new(lh_ctl *ctl, char *err, size_t errlen);
+void lh_sched_free(lh_ctl *ctl);
+void lh_sched_on_leading(lh_ctl *ctl, int leading);
+void lh_sched_pod_changed(lh_ctl *ctl, const lh_pod *old_pod, const lh_pod *new_pod);
+void lh_sched_housekeeping(lh_ctl *ctl);
+/* name -> [deserved cpu,mem,gpu, allocated cpu,mem,gpu] of the last cycle (borrowed), or NULL. */
+const json_t *lh_sched_queue_shares(lh_ctl *ctl);
+/* queue.c */
+int lh_queue_ctl_new(lh_ctl *ctl);
+void lh_queue_ctl_free(lh_ctl *ctl);
+void lh_queue_ctl_enqueue_all(lh_ctl *ctl);
+void lh_queue_ctl_on_leading(lh_ctl *ctl);
+/* events.c */
+int lh_events_new(lh_ctl *ctl);
+void lh_events_free(lh_ctl *ctl);
+/* http.c */
+int lh_http_start(lh_ctl *ctl, const char *listen, char *err, size_t errlen);
+void lh_http_free(lh_ctl *ctl);
+
+/* Monotonic ms of the loop and the wall clock in ms. */
+uint64_t lh_ctl_now(lh_ctl *ctl);
+int64_t lh_ctl_wall_ms(void);
+
+#endif

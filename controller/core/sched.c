@@ -1,0 +1,482 @@
+/* sched.c — the scheduling loop: a debounced cycle trigger; each cycle turns the caches into a
+ * snapshot (snap.c), runs the core, and issues its decisions: pods/binding (async, tracked in
+ * flight so a pod is never bound twice), evictions as deletes, PodGroup phase/conditions, and
+ * an Event for every group left pending with the core's reason.
+ * This file includes lahar_sched.h, so it uses no lh_pod fields beyond ctl_int.h's prototypes:
+ * pod.h is renamed as in snap.c. */
+#define lh_kv lh_pod_kv
+#define lh_toleration lh_pod_toleration
+#include "core/ctl_int.h"
+#undef lh_kv
+#undef lh_toleration
+#include "scheduler/lahar_sched.h"
+
+#include "core/snap.h"
+#include "util/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define C "sched"
+#define INFLIGHT_TTL_MS 60000
+#define EVICT_TTL_MS 120000
+#define PENDING_EVENT_EVERY_MS 60000
+
+struct lh_sched {
+  lh_conf *conf;
+  lh_timer timer;
+  uint64_t last_end;   /* end of the last cycle (loop ms) */
+  int have_last;
+  json_t *inflight;    /* pod uid -> [node, issued_ms] */
+  json_t *evicting;    /* pod uid -> issued_ms */
+  json_t *written;     /* "ns/name" of PodGroups -> last status signature written */
+  json_t *evsent;      /* group key -> [reason, ms] of the last pending Event */
+  json_t *shares;      /* queue -> [d0,d1,d2,a0,a1,a2] */
+};
+
+static long sched_timer_cb(lh_loop *loop, lh_timer *t, void *data);
+
+static const char *inflight_fn(const char *uid, void *ud) {
+  lh_sched *s = ud;
+  json_t *e = json_object_get(s->inflight, uid);
+  return e ? json_string_value(json_array_get(e, 0)) : NULL;
+}
+
+int lh_sched_new(lh_ctl *ctl, char *err, size_t errlen) {
+  lh_sched *s = calloc(1, sizeof(*s));
+  if (!s) return LH_EKUBE_NOMEM;
+  ctl->sched = s;
+  s->inflight = json_object();
+  s->evicting = json_object();
+  s->written = json_object();
+  s->evsent = json_object();
+  s->shares = json_object();
+  lh_timer_init(ctl->loop, &s->timer);
+  if (!s->inflight || !s->evicting || !s->written || !s->evsent || !s->shares) return LH_EKUBE_NOMEM;
+  if (ctl->o.scheduler_conf) {
+    char *text = NULL;
+    size_t len = 0;
+    int rc = lh_kube_read_file(ctl->o.scheduler_conf, 1 << 20, &text, &len);
+    if (rc) {
+      snprintf(err, errlen, "--scheduler-conf %s: %s", ctl->o.scheduler_conf, lh_kube_strerror(rc));
+      return LH_EKUBE_CONFIG;
+    }
+    char cerr[256] = "";
+    rc = lh_conf_parse(text, len, &s->conf, cerr, sizeof(cerr));
+    free(text);
+    if (rc) {
+      snprintf(err, errlen, "--scheduler-conf %s: %s", ctl->o.scheduler_conf, cerr);
+      return LH_EKUBE_CONFIG;
+    }
+  } else if (!(s->conf = lh_conf_default())) {
+    return LH_EKUBE_NOMEM;
+  }
+  return 0;
+}
+
+void lh_sched_free(lh_ctl *ctl) {
+  lh_sched *s = ctl->sched;
+  if (!s) return;
+  if (ctl->loop) lh_timer_stop(&s->timer);
+  lh_conf_free(s->conf);
+  json_decref(s->inflight), json_decref(s->evicting), json_decref(s->written);
+  json_decref(s->evsent), json_decref(s->shares);
+  free(s);
+  ctl->sched = NULL;
+}
+
+const json_t *lh_sched_queue_shares(lh_ctl *ctl) { return ctl->sched ? ctl->sched->shares : NULL; }
+
+/* ---- decisions --------------------------------------------------------------------------- */
+typedef struct bind_req {
+  lh_ctl *ctl;
+  char uid[128], ns[254], name[254], node[254];
+} bind_req;
+
+static void bind_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
+  (void)a;
+  bind_req *b = data;
+  if (rc == LH_EKUBE_CLOSED) { /* the controller is shutting down: ctl may be half freed */
+    free(b);
+    return;
+  }
+  lh_ctl *ctl = b->ctl;
+  lh_sched *s = ctl->sched;
+  ctl->met.binds_in_flight--;
+  if (rc == 0) {
+    ctl->met.binds++;
+    LH_DEBUG(C, "bound %s/%s to %s", b->ns, b->name, b->node);
+  } else {
+    int code = resp->status.code;
+    if (code == 409) ctl->met.bind_conflict++;
+    else if (code == 404) ctl->met.bind_notfound++;
+    else ctl->met.bind_other++;
+    LH_WARN(C, "bind %s/%s to %s failed: %d %s: %.200s", b->ns, b->name, b->node, code,
+            resp->status.reason[0] ? resp->status.reason : lh_kube_strerror(rc),
+            resp->status.message[0] ? resp->status.message : resp->error);
+    /* 409: already bound (by us before a restart, or someone else): the cache will show where.
+     * 404: the pod is gone. Others: retry on a later cycle. Either way stop counting it here. */
+    json_object_del(s->inflight, b->uid);
+    lh_ctl_trigger_cycle(ctl);
+  }
+  free(b);
+}
+
+static void issue_bind(lh_ctl *ctl, const lh_snap_task *t, const char *node) {
+  lh_sched *s = ctl->sched;
+  if (json_object_get(s->inflight, t->uid)) return;
+  bind_req *b = calloc(1, sizeof(*b));
+  if (!b) return;
+  b->ctl = ctl;
+  snprintf(b->uid, sizeof(b->uid), "%s", t->uid);
+  snprintf(b->ns, sizeof(b->ns), "%s", t->ns);
+  snprintf(b->name, sizeof(b->name), "%s", t->name);
+  snprintf(b->node, sizeof(b->node), "%s", node);
+  if (lh_kube_async_bind(ctl->async, t->ns, t->name, node, t->uid, bind_done, b)) {
+    free(b);
+    ctl->met.bind_other++;
+    return;
+  }
+  json_object_set_new(s->inflight, t->uid, json_pack("[s,I]", node, (json_int_t)lh_ctl_now(ctl)));
+  ctl->met.binds_in_flight++;
+}
+
+typedef struct evict_req {
+  lh_ctl *ctl;
+  char uid[128], ns[254], name[254];
+} evict_req;
+
+static void evict_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
+  (void)a;
+  evict_req *e = data;
+  if (rc != LH_EKUBE_CLOSED) {
+    if (rc && resp->status.code != 404) {
+      e->ctl->met.evict_failures++;
+      json_object_del(e->ctl->sched->evicting, e->uid);
+      LH_WARN(C, "evict %s/%s failed: %d %s", e->ns, e->name, resp->status.code, resp->status.reason);
+    } else {
+      e->ctl->met.evictions++;
+    }
+  }
+  free(e);
+}
+
+static void issue_evict(lh_ctl *ctl, const lh_snap *sn, const lh_eviction *ev) {
+  lh_sched *s = ctl->sched;
+  const lh_snap_task *t = &sn->tasks[ev->task];
+  if (json_object_get(s->evicting, t->uid)) return;
+  evict_req *e = calloc(1, sizeof(*e));
+  if (!e) return;
+  e->ctl = ctl;
+  snprintf(e->uid, sizeof(e->uid), "%s", t->uid);
+  snprintf(e->ns, sizeof(e->ns), "%s", t->ns);
+  snprintf(e->name, sizeof(e->name), "%s", t->name);
+  lh_buf p;
+  lh_buf_init(&p, 2048);
+  lh_kube_delete_opts dopts = LH_KUBE_DELETE_OPTS_INIT;
+  dopts.precondition_uid = t->uid;
+  char *body = lh_kube_delete_body(&dopts);
+  int rc = body ? lh_kube_path(&p, &LH_KUBE_PODS, t->ns, t->name, NULL) : LH_EKUBE_NOMEM;
+  if (!rc)
+    rc = lh_kube_async_request(ctl->async, "DELETE", lh_buf_str(&p), "application/json", body, strlen(body),
+                               evict_done, e);
+  lh_buf_free(&p);
+  free(body);
+  if (rc) {
+    free(e);
+    return;
+  }
+  json_object_set_new(s->evicting, t->uid, json_integer((json_int_t)lh_ctl_now(ctl)));
+  const char *why = ev->reason == LH_EVICT_RECLAIM ? "reclaimed by queue of"
+                  : ev->reason == LH_EVICT_PREEMPT ? "preempted by"
+                  : "gang broken";
+  const char *forg = ev->for_group >= 0 ? lh_snapshot_group_name(sn->snap, ev->for_group) : "";
+  LH_INFO(C, "evicting %s/%s: %s %s", t->ns, t->name, why, forg ? forg : "");
+  lh_ctl_ref ref = {"Pod", "v1", t->ns, t->name, t->uid};
+  lh_ctl_event(ctl, &ref, LH_CTL_EVENT_WARNING, "Evict", "%s %s", why, forg ? forg : "");
+}
+
+typedef struct pg_req {
+  lh_ctl *ctl;
+  char key[520];
+} pg_req;
+static void pg_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
+  (void)a;
+  pg_req *r = data;
+  if (rc && rc != LH_EKUBE_CLOSED) {
+    json_object_del(r->ctl->sched->written, r->key); /* write again next cycle */
+    LH_WARN(C, "podgroup %s status update failed: %d %s: %.200s", r->key, resp->status.code, resp->status.reason,
+            resp->status.message);
+  }
+  free(r);
+}
+
+static void rfc3339(char *out, size_t n) {
+  time_t t = (time_t)(lh_ctl_wall_ms() / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Writes a PodGroup's status (merge patch of the object: crds/ declares no status subresource
+ * for PodGroups, so /status answers 404 there) when it differs from what we last wrote. */
+static void pg_status(lh_ctl *ctl, const lh_snap_group *g, const char *phase, int running,
+                      const char *reason) {
+  lh_sched *s = ctl->sched;
+  char key[520], sig[1400];
+  snprintf(key, sizeof(key), "%s/%s", g->ns, g->name);
+  snprintf(sig, sizeof(sig), "%s|%d|%d|%d|%s", phase, running, g->succeeded, g->failed, reason ? reason : "");
+  const char *last = json_string_value(json_object_get(s->written, key));
+  if (last && !strcmp(last, sig)) return;
+  if (!last && !strcmp(g->cur_phase, phase) && !strcmp(g->cur_reason, reason ? reason : "") && !reason &&
+      !running && !g->succeeded && !g->failed) {
+    json_object_set_new(s->written, key, json_string(sig));
+    return;
+  }
+  char ts[40];
+  rfc3339(ts, sizeof(ts));
+  json_t *cond;
+  if (reason)
+    cond = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "Unschedulable", "status", "True", "reason",
+                     "NotEnoughResources", "message", reason, "lastTransitionTime", ts);
+  else
+    cond = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "Scheduled", "status", "True", "reason",
+                     "tasks-scheduled", "message", "", "lastTransitionTime", ts);
+  json_t *patch = cond ? json_pack("{s:{s:s, s:i, s:i, s:i, s:[o]}}", "status", "phase", phase, "running", running,
+                                   "succeeded", g->succeeded, "failed", g->failed, "conditions", cond)
+                       : NULL;
+  char *body = patch ? json_dumps(patch, JSON_COMPACT) : NULL;
+  json_decref(patch);
+  lh_buf p;
+  lh_buf_init(&p, 2048);
+  pg_req *r = calloc(1, sizeof(*r));
+  int rc = body && r ? lh_kube_path(&p, &LH_KUBE_VOLCANO_PODGROUPS, g->ns, g->name, NULL) : LH_EKUBE_NOMEM;
+  if (!rc) {
+    r->ctl = ctl;
+    snprintf(r->key, sizeof(r->key), "%s", key);
+    rc = lh_kube_async_request(ctl->async, "PATCH", lh_buf_str(&p), lh_kube_patch_content_type(LH_PATCH_MERGE), body,
+                               strlen(body), pg_done, r);
+  }
+  if (rc) free(r);
+  else json_object_set_new(s->written, key, json_string(sig));
+  lh_buf_free(&p);
+  free(body);
+}
+
+static void pending_event(lh_ctl *ctl, const lh_snap_group *g, const char *reason) {
+  lh_sched *s = ctl->sched;
+  char key[600];
+  snprintf(key, sizeof(key), "%s/%s/%d", g->ns, g->name, g->is_pg);
+  json_t *e = json_object_get(s->evsent, key);
+  uint64_t now = lh_ctl_now(ctl);
+  if (e && !strcmp(json_string_value(json_array_get(e, 0)), reason) &&
+      now - (uint64_t)json_integer_value(json_array_get(e, 1)) < PENDING_EVENT_EVERY_MS)
+    return;
+  if (json_object_size(s->evsent) > 50000) json_object_clear(s->evsent);
+  json_object_set_new(s->evsent, key, json_pack("[s,I]", reason, (json_int_t)now));
+  lh_ctl_ref ref = {g->is_pg ? "PodGroup" : "Pod", g->is_pg ? "scheduling.volcano.sh/v1beta1" : "v1", g->ns, g->name,
+                    NULL};
+  if (g->is_pg) {
+    const json_t *pg = lh_ctl_podgroup(ctl, g->ns, g->name);
+    if (pg) ref.uid = lh_ctl_jstr(pg, "metadata.uid");
+  }
+  lh_ctl_event(ctl, &ref, LH_CTL_EVENT_WARNING, g->is_pg ? "Unschedulable" : "FailedScheduling", "%s", reason);
+}
+
+/* ---- the cycle --------------------------------------------------------------------------- */
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void run_cycle(lh_ctl *ctl) {
+  lh_sched *s = ctl->sched;
+  double t0 = mono_s();
+  lh_snap_input in = {lh_ctl_cache(ctl, LH_CTL_PODS), lh_ctl_cache(ctl, LH_CTL_NODES),
+                      lh_ctl_cache(ctl, LH_CTL_QUEUES), lh_ctl_cache(ctl, LH_CTL_PODGROUPS),
+                      ctl->o.scheduler_name, ctl->o.default_cluster, inflight_fn, s};
+  lh_snap sn;
+  int rc = lh_snap_build(&in, &sn);
+  if (rc) {
+    LH_ERROR(C, "snapshot: %s", lh_kube_strerror(rc));
+    return;
+  }
+  lh_result *res = NULL;
+  rc = lh_schedule(s->conf, sn.snap, lh_ctl_wall_ms() / 1000, &res);
+  if (rc) {
+    LH_ERROR(C, "scheduling core: %s", lh_strerror(rc));
+    lh_snap_free(&sn);
+    return;
+  }
+  size_t nb, ne, np, na, nq;
+  const lh_bind *binds = lh_result_binds(res, &nb);
+  const lh_eviction *evs = lh_result_evictions(res, &ne);
+  (void)lh_result_pending(res, &np);
+  const int32_t *adm = lh_result_admitted(res, &na);
+  const lh_queue_share *qs = lh_result_queues(res, &nq);
+  int *gbinds = calloc(sn.ngroups ? sn.ngroups : 1, sizeof(int));
+  char *admitted = calloc(sn.ngroups ? sn.ngroups : 1, 1);
+  /* binds: stop at once if leadership was lost while we were computing */
+  for (size_t i = 0; i < nb && ctl->leading; i++) {
+    const lh_bind *b = &binds[i];
+    if ((size_t)b->task >= sn.ntasks) continue;
+    const char *node = b->node >= 0 ? lh_snapshot_node_name(sn.snap, b->node)
+                     : (size_t)b->cluster < sn.nclusters ? sn.bind_node[b->cluster] : NULL;
+    if (!node) continue;
+    issue_bind(ctl, &sn.tasks[b->task], node);
+    if (gbinds && (size_t)b->group < sn.ngroups) gbinds[b->group]++;
+  }
+  for (size_t i = 0; i < ne && ctl->leading; i++)
+    if ((size_t)evs[i].task < sn.ntasks) issue_evict(ctl, &sn, &evs[i]);
+  for (size_t i = 0; i < na && admitted; i++)
+    if ((size_t)adm[i] < sn.ngroups) admitted[adm[i]] = 1;
+  /* group status and pending reasons */
+  long *qpend = calloc(lh_snapshot_n_queues(sn.snap) + 1, sizeof(long));
+  for (size_t g = 0; g < sn.ngroups && ctl->leading; g++) {
+    const lh_snap_group *gr = &sn.groups[g];
+    const char *reason = lh_result_group_reason(res, (int)g);
+    int running = gr->running + (gbinds ? gbinds[g] : 0);
+    if (reason) {
+      int qi = lh_snapshot_find_queue(sn.snap, gr->queue);
+      if (qpend && qi >= 0) qpend[qi]++;
+      pending_event(ctl, gr, reason);
+    }
+    if (!gr->is_pg) continue;
+    int mm = gr->min_member;
+    const char *phase;
+    if (gr->total > 0 && gr->succeeded + gr->failed == gr->total && gr->succeeded >= (mm > 0 ? mm : 1))
+      phase = "Completed";
+    else if (running > 0 && running >= mm) phase = "Running";
+    else if (running > 0) phase = "Unknown";
+    else if ((admitted && admitted[g]) || gr->phase != LH_GROUP_PENDING) phase = "Inqueue";
+    else phase = "Pending";
+    pg_status(ctl, gr, phase, running, reason);
+  }
+  for (size_t i = 0; i < sn.nlocal && ctl->leading; i++) {
+    lh_snap_group g = {sn.local[i].ns, sn.local[i].name, sn.local[i].queue, 1, 1, 0, "", "", 0, 0, 0, 0, 0};
+    pending_event(ctl, &g, sn.local[i].reason);
+    pg_status(ctl, &g, "Pending", 0, sn.local[i].reason);
+  }
+  /* queue shares: metrics and the queue reconciler */
+  lh_met_queue *mq = calloc(nq ? nq : 1, sizeof(*mq));
+  size_t nmq = 0;
+  json_object_clear(s->shares);
+  long total_pending = (long)np + (long)sn.nlocal;
+  for (size_t i = 0; i < nq && mq; i++) {
+    const char *name = lh_snapshot_queue_name(sn.snap, qs[i].queue);
+    if (!name || name[0] == '/') continue;
+    mq[nmq].name = strdup(name);
+    for (int r = 0; r < 3; r++) {
+      mq[nmq].deserved[r] = qs[i].deserved.v[r] == LH_UNLIMITED ? -1 : qs[i].deserved.v[r];
+      mq[nmq].allocated[r] = qs[i].allocated.v[r];
+    }
+    mq[nmq].pending_groups = qpend ? qpend[qs[i].queue] : 0;
+    json_object_set_new(s->shares, name,
+                        json_pack("[I,I,I,I,I,I]", (json_int_t)mq[nmq].deserved[0], (json_int_t)mq[nmq].deserved[1],
+                                  (json_int_t)mq[nmq].deserved[2], (json_int_t)mq[nmq].allocated[0],
+                                  (json_int_t)mq[nmq].allocated[1], (json_int_t)mq[nmq].allocated[2]));
+    nmq++;
+  }
+  if (mq) lh_metrics_set_queues(&ctl->met, mq, nmq);
+  ctl->met.pending_groups = total_pending;
+  ctl->met.cycles++;
+  double dt = mono_s() - t0;
+  lh_metrics_observe_cycle(&ctl->met, dt);
+  if (nb || ne) LH_INFO(C, "cycle: %zu binds, %zu evictions, %ld pending groups, %.1f ms", nb, ne, total_pending, dt * 1e3);
+  else LH_DEBUG(C, "cycle: no decisions, %ld pending groups, %.1f ms", total_pending, dt * 1e3);
+  free(gbinds);
+  free(admitted);
+  free(qpend);
+  lh_result_free(res);
+  size_t still_pending = sn.ours_pending;
+  lh_snap_free(&sn);
+  lh_queue_ctl_enqueue_all(ctl);
+  /* pending work without any change event (e.g. capacity freed by a bind that failed) must be
+   * retried: resync while anything waits */
+  if ((still_pending || total_pending) && !lh_timer_active(&s->timer)) {
+    lh_timer_start(&s->timer, ctl->o.cycle_resync_ms, sched_timer_cb, ctl);
+  }
+}
+
+static long sched_timer_cb(lh_loop *loop, lh_timer *t, void *data) {
+  (void)loop;
+  (void)t;
+  lh_ctl *ctl = data;
+  lh_sched *s = ctl->sched;
+  if (!ctl->leading || !lh_ctl_synced(ctl)) return LH_TIMER_STOP;
+  run_cycle(ctl);
+  s->last_end = lh_ctl_now(ctl);
+  s->have_last = 1;
+  return LH_TIMER_STOP; /* run_cycle re-arms the resync timer when needed */
+}
+
+/* Debounce: the first change arms the timer debounce_ms ahead; later changes do not move it
+ * (so a stream of changes cannot starve the cycle); cycles are at least min_interval apart. */
+void lh_ctl_trigger_cycle(lh_ctl *ctl) {
+  lh_sched *s = ctl->sched;
+  if (!s || !ctl->started || !ctl->leading) return;
+  uint64_t now = lh_ctl_now(ctl);
+  long delay = ctl->o.cycle_debounce_ms;
+  if (s->have_last && s->last_end + (uint64_t)ctl->o.cycle_min_interval_ms > now + (uint64_t)delay)
+    delay = (long)(s->last_end + (uint64_t)ctl->o.cycle_min_interval_ms - now);
+  if (lh_timer_active(&s->timer) && s->timer.deadline <= now + (uint64_t)delay) return;
+  lh_timer_start(&s->timer, delay, sched_timer_cb, ctl);
+}
+
+void lh_sched_on_leading(lh_ctl *ctl, int leading) {
+  lh_sched *s = ctl->sched;
+  if (!s) return;
+  if (!leading) {
+    lh_timer_stop(&s->timer);
+    json_object_clear(s->written);
+    json_object_clear(s->evsent);
+    return;
+  }
+  lh_ctl_trigger_cycle(ctl);
+}
+
+void lh_sched_pod_changed(lh_ctl *ctl, const lh_pod *o, const lh_pod *n) {
+  lh_sched *s = ctl->sched;
+  if (!s) return;
+  const lh_pod *p = n ? n : o;
+  int mine = lh_ctl_scheduler_ok(ctl, p->scheduler);
+  if (!n) { /* deleted */
+    json_object_del(s->inflight, p->uid);
+    json_object_del(s->evicting, p->uid);
+  } else if (n->node) {
+    json_object_del(s->inflight, n->uid); /* the cache shows the binding: trust it now */
+  }
+  /* what changes a decision: our pods; other pods only when bound (node usage) */
+  if (mine || p->node || (o && o->node)) {
+    if (!mine && n && o && n->node == o->node && n->phase == o->phase && n->deletion_ts == o->deletion_ts) return;
+    if (mine && n && o && n->node == o->node && n->phase == o->phase && n->deletion_ts == o->deletion_ts &&
+        n->group == o->group)
+      return;
+    lh_ctl_trigger_cycle(ctl);
+  }
+}
+
+static int expired(json_t *map, const char *key, json_t *v, uint64_t now, uint64_t ttl, int arr) {
+  (void)map;
+  (void)key;
+  uint64_t t = (uint64_t)json_integer_value(arr ? json_array_get(v, 1) : v);
+  return now > t + ttl;
+}
+
+void lh_sched_housekeeping(lh_ctl *ctl) {
+  lh_sched *s = ctl->sched;
+  if (!s) return;
+  uint64_t now = lh_ctl_now(ctl);
+  const char *k;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(s->inflight, tmp, k, v) if (expired(s->inflight, k, v, now, INFLIGHT_TTL_MS, 1)) {
+    LH_WARN(C, "bind of pod uid %s not seen in the cache after %ds: forgetting it", k, INFLIGHT_TTL_MS / 1000);
+    json_object_del(s->inflight, k);
+  }
+  json_object_foreach_safe(s->evicting, tmp, k, v) if (expired(s->evicting, k, v, now, EVICT_TTL_MS, 0))
+      json_object_del(s->evicting, k);
+}
