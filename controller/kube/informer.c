@@ -678,4 +678,7 @@ const char *lh_informer_last_rv(const lh_informer *inf) { return inf->last_rv; }
 int lh_informer_has_synced(const lh_informer *inf) { return inf->synced; }
 long lh_informer_last_backoff_ms(const lh_informer *inf) { return inf->last_backoff_ms; }
 lh_kube_cache *lh_informer_cache(lh_informer *inf) { return &inf->cache; }
+const char *lh_informer_watch_transport(const lh_informer *inf) {
+  return inf->kw ? lh_kube_watch_transport(inf->kw) : "none";
+}
 void lh_informer_get_stats(const lh_informer *inf, lh_informer_stats *st) { *st = inf->st; }

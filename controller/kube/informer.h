@@ -86,6 +86,9 @@ const char *lh_informer_last_rv(const lh_informer *inf);
 int lh_informer_has_synced(const lh_informer *inf); /* the first full list was applied */
 long lh_informer_last_backoff_ms(const lh_informer *inf); /* delay of the last backoff, 0 none */
 lh_kube_cache *lh_informer_cache(lh_informer *inf);
+/* Transport of the current watch of the built-in transport: "websocket", "http", "connecting"
+ * (WebSocket handshake in progress) or "none" (no watch running, or a custom transport). */
+const char *lh_informer_watch_transport(const lh_informer *inf);
 /* Counters for tests and metrics. */
 typedef struct lh_informer_stats {
   unsigned long lists, list_pages, watches, relists_410, backoffs, events, bookmarks,

@@ -5,6 +5,7 @@
 #include "util/log.h"
 
 #include <libwebsockets.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,9 @@ struct ws_conn {
   int lws_done;             /* service thread: the wsi is gone */
   int end_posted;           /* service thread: an end was posted */
   int got_message;          /* service thread: at least one message arrived */
+  int upgraded;             /* service thread: the 101 answer arrived */
+  int handshake_sent;       /* service thread: TCP (+TLS) was up and the upgrade request went out */
+  char tls_err[160];        /* service thread: why the server certificate was rejected */
   ws_conn *next_cmd;        /* command queue link */
 };
 
@@ -131,10 +135,11 @@ static void conn_unref(ws_conn *c) {
 /* A message or an end, travelling from the service thread to the loop. */
 typedef struct ws_post {
   ws_conn *c;
-  int kind;        /* 0 message, 1 end */
+  int kind;        /* 0 message, 1 end, 2 upgrade established */
   int rc;          /* for ends */
   int http_code;   /* for ends: handshake status if known */
-  int established; /* for ends: the upgrade had succeeded */
+  int established; /* for ends: the upgrade had succeeded (101) */
+  int handshake_sent; /* for ends: the server was reached and sent the upgrade request */
   size_t len;
   char data[];
 } ws_post;
@@ -148,7 +153,8 @@ static void post_to_loop(ws_conn *c, int kind, int rc, int code, const char *d, 
   p->kind = kind;
   p->rc = rc;
   p->http_code = code;
-  p->established = c->got_message;
+  p->established = c->upgraded || c->got_message;
+  p->handshake_sent = c->handshake_sent;
   p->len = len;
   if (len) memcpy(p->data, d, len);
   p->data[len] = '\0';
@@ -159,13 +165,16 @@ static void post_to_loop(ws_conn *c, int kind, int rc, int code, const char *d, 
   }
 }
 
-static void post_end(ws_conn *c, int rc, int code) {
+/* Posts the end of c once; msg (may be NULL) becomes the status message the loop side reports. */
+static void post_end_msg(ws_conn *c, int rc, int code, const char *msg, size_t len) {
   /* once the loop side let go (kill), nobody would read the end: posting it would only leak
    * at shutdown, when the loop may already be gone */
   if (c->end_posted || __atomic_load_n(&c->kill, __ATOMIC_ACQUIRE)) return;
   c->end_posted = 1;
-  post_to_loop(c, 1, rc, code, NULL, 0);
+  post_to_loop(c, 1, rc, code, msg, msg ? len : 0);
 }
+
+static void post_end(ws_conn *c, int rc, int code) { post_end_msg(c, rc, code, NULL, 0); }
 
 static void ws_connect(lh_kube_wsclient *ws, ws_conn *c) {
   struct lws_client_connect_info ci;
@@ -175,7 +184,7 @@ static void ws_connect(lh_kube_wsclient *ws, ws_conn *c) {
   ci.port = ws->port;
   ci.path = c->path;
   ci.host = ws->hosthdr;
-  ci.origin = ws->origin;
+  ci.origin = ws->origin[0] ? ws->origin : NULL;
   ci.ssl_connection = ws->tls ? LCCSCF_USE_SSL : 0;
   if (ws->tls && ws->insecure)
     ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
@@ -214,6 +223,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     return 0;
   }
   case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+    if (c) c->handshake_sent = 1;
     if (ws->auth) {
       unsigned char **p = (unsigned char **)in, *end = (*p) + len;
       if (lws_add_http_header_by_name(wsi, (const unsigned char *)"authorization:",
@@ -222,9 +232,22 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         return -1;
     }
     return 0;
+  case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION:
+    /* user is the X509_STORE_CTX, len preverify_ok; returning 0 keeps OpenSSL's verdict. Only
+     * remember why a certificate was rejected, for the watch's end status. */
+    if (c && !len && user) {
+      X509_STORE_CTX *x = user;
+      int e = X509_STORE_CTX_get_error(x);
+      snprintf(c->tls_err, sizeof(c->tls_err), "TLS: server certificate verify failed: %s (depth %d)",
+               X509_verify_cert_error_string(e), X509_STORE_CTX_get_error_depth(x));
+    }
+    return 0;
   case LWS_CALLBACK_CLIENT_ESTABLISHED:
     if (c && __atomic_load_n(&c->kill, __ATOMIC_ACQUIRE)) return -1;
-    if (c) post_to_loop(c, 2, 0, 101, NULL, 0); /* "established" marker */
+    if (c) {
+      c->upgraded = 1;
+      post_to_loop(c, 2, 0, 101, NULL, 0); /* "established" marker */
+    }
     return 0;
   case LWS_CALLBACK_CLIENT_RECEIVE:
     if (!c || __atomic_load_n(&c->kill, __ATOMIC_ACQUIRE)) return -1;
@@ -240,10 +263,18 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     return 0;
   case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
     if (!c) return 0;
+    /* An HTTP status means the server answered the handshake and refused the upgrade (a 1.20
+     * apiserver says 403 without Origin): UPGRADE, which AUTO falls back from. No status means
+     * connect/TLS failed (e.g. certificate verify failed): TRANSPORT, with lws's text. */
     int code = (int)lws_http_client_http_response(wsi);
-    LH_INFO(COMP, "websocket watch %s failed: %s (http %d)", c->path,
-            in ? (const char *)in : "connection error", code);
-    post_end(c, LH_EKUBE_UPGRADE, code);
+    const char *why = in && len ? (const char *)in : "connection error";
+    size_t wl = strnlen(why, in && len ? len : 64);
+    if (c->tls_err[0]) { /* lws's own text is an opaque "connect SSL err 1: error:00000001" */
+      why = c->tls_err;
+      wl = strlen(why);
+    }
+    LH_INFO(COMP, "websocket watch %s failed: %.*s (http %d)", c->path, (int)wl, why, code);
+    post_end_msg(c, code ? LH_EKUBE_UPGRADE : LH_EKUBE_TRANSPORT, code, why, wl);
     return 0;
   }
   case LWS_CALLBACK_CLIENT_CLOSED:
@@ -391,6 +422,19 @@ void lh_kube_wsclient_free(lh_kube_wsclient *ws) {
   free(ws);
 }
 
+int lh_kube_wsclient_set_origin(lh_kube_wsclient *ws, const char *origin) {
+  if (!ws) return LH_EKUBE_INVAL;
+  if (!origin) {
+    ws->origin[0] = '\0';
+    return 0;
+  }
+  if (strlen(origin) >= sizeof(ws->origin) || strpbrk(origin, "\r\n")) return LH_EKUBE_INVAL;
+  /* read by the service thread in ws_connect(); the command queue's mutex orders this write
+   * before any later watch's connect */
+  snprintf(ws->origin, sizeof(ws->origin), "%s", origin);
+  return 0;
+}
+
 static void ws_command(lh_kube_wsclient *ws, ws_conn *c) {
   __atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
   pthread_mutex_lock(&ws->mu);
@@ -500,8 +544,12 @@ static int http_data(lh_kube_stream *s, const char *data, size_t len, void *ud) 
 static void http_end(lh_kube_stream *s, int rc, lh_kube_response *resp, void *ud) {
   lh_kube_watch *w = ud;
   w->stream = NULL;
-  if (rc == LH_EKUBE_TRANSPORT)
+  if (rc == LH_EKUBE_TRANSPORT) {
     LH_INFO(COMP, "watch %s: %s", w->path, resp->error[0] ? resp->error : "transport error");
+    /* no Status for a transport failure: report curl's text (e.g. the certificate problem) */
+    if (!resp->status.message[0])
+      snprintf(resp->status.message, sizeof(resp->status.message), "%s", resp->error);
+  }
   watch_end(w, rc, &resp->status);
 }
 
@@ -523,10 +571,15 @@ static void deliver_ws_post(lh_loop *loop, void *data) {
       deliver_event(w, p->data, p->len);
       w->delivering--;
       watch_release(w);
-    } else if (p->rc == LH_EKUBE_UPGRADE && !p->established && w->events == 0 &&
+    } else if ((p->rc == LH_EKUBE_UPGRADE || (p->rc == LH_EKUBE_TRANSPORT && p->handshake_sent)) &&
+               !p->established && w->transport == T_CONNECTING && w->events == 0 &&
                w->mode == LH_WATCH_AUTO) {
-      LH_INFO(COMP, "websocket upgrade of %s refused (http %d): falling back to chunked HTTP",
-              w->path, p->http_code);
+      /* The server was reached but refused the upgrade (a status, or it closed without an
+       * answer): the same URL over chunked HTTP loses nothing (same resourceVersion). A failure
+       * to connect or a rejected certificate is not a refusal: it ends the watch (TRANSPORT)
+       * and the caller backs off, as HTTP would fail the same way. */
+      LH_INFO(COMP, "websocket watch of %s failed (%s, http %d): falling back to chunked HTTP",
+              w->path, lh_kube_strerror(p->rc), p->http_code);
       c->w = NULL;
       w->conn = NULL;
       conn_unref(c); /* the loop side's reference */
@@ -536,6 +589,13 @@ static void deliver_ws_post(lh_loop *loop, void *data) {
       lh_kube_status st;
       memset(&st, 0, sizeof(st));
       st.code = p->http_code;
+      if (p->http_code) {
+        const char *r = lh_kube_reason_for_code(p->http_code);
+        snprintf(st.reason, sizeof(st.reason), "%s", r);
+      }
+      if (p->len) snprintf(st.message, sizeof(st.message), "%.*s", (int)p->len, p->data);
+      else if (p->rc == LH_EKUBE_UPGRADE)
+        snprintf(st.message, sizeof(st.message), "websocket upgrade refused (http %d)", p->http_code);
       watch_end(w, p->rc, &st);
     }
   }

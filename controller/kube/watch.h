@@ -63,6 +63,11 @@ typedef struct lh_kube_wsclient lh_kube_wsclient;
 int lh_kube_wsclient_new(lh_loop *loop, const lh_kube_config *cfg, lh_kube_wsclient **out);
 /* Stops the thread and frees the context. All watches using it must be stopped/ended first. */
 void lh_kube_wsclient_free(lh_kube_wsclient *ws);
+/* Replaces the Origin header of later handshakes (default: the server URL, e.g.
+ * "https://127.0.0.1:6443"); NULL sends none (a 1.20 apiserver then answers 403, which is how
+ * tests exercise the fallback). Call from the loop thread before starting the watches it should
+ * apply to. Returns 0 or LH_EKUBE_INVAL (too long, CR/LF). */
+int lh_kube_wsclient_set_origin(lh_kube_wsclient *ws, const char *origin);
 
 typedef struct lh_kube_watch lh_kube_watch;
 typedef enum { LH_WATCH_AUTO = 0, LH_WATCH_WS_ONLY, LH_WATCH_HTTP_ONLY } lh_kube_watch_mode;
@@ -73,8 +78,14 @@ typedef struct lh_kube_watch_opts {
 
 typedef void lh_kube_watch_event_cb(lh_kube_watch *w, const lh_kube_watch_event *ev, void *ud);
 /* The watch ended. rc: 0 (server closed the stream), LH_EKUBE_GONE (HTTP 410), LH_EKUBE_HTTP
- * (st filled), LH_EKUBE_TRANSPORT, LH_EKUBE_TOOBIG (event over max_event), LH_EKUBE_PARSE (bad
- * event), LH_EKUBE_UPGRADE (WS_ONLY and the upgrade was refused). st is never NULL. */
+ * (st filled), LH_EKUBE_TRANSPORT (connect/TLS failure or a dropped stream; for WebSocket
+ * st->message holds lws's reason, e.g. a certificate verify failure), LH_EKUBE_TOOBIG (event over
+ * max_event), LH_EKUBE_PARSE (bad event), LH_EKUBE_UPGRADE (WS_ONLY and the server answered the
+ * handshake with a non-101 status: st->code). In AUTO mode a refused upgrade (the server was
+ * reached, answered a non-101 status or closed without answering) falls back to chunked HTTP
+ * instead of ending; connect and TLS failures end the watch with LH_EKUBE_TRANSPORT. A 1.20 apiserver reports
+ * an expired resourceVersion as HTTP 200 + an ERROR event (code 410), delivered to event_cb.
+ * st is never NULL. */
 typedef void lh_kube_watch_end_cb(lh_kube_watch *w, int rc, const lh_kube_status *st, void *ud);
 
 /* Starts watching path (with its query, e.g. from lh_kube_path + lh_kube_query with watch=1).

@@ -1,10 +1,14 @@
-/* test_kube_pod.c — the compact pod transform, quantities, interning and bytes per cached pod. */
+/* test_kube_pod.c — the compact pod transform, quantities, interning, bytes per compact pod, and
+ * the whole informer cache per pod (compact pods + interned strings + the cache's own entries and
+ * indexes) for 10,000 pods. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "kube/informer.h"
 #include "kube/kube.h"
+#include "kube/loop.h"
 #include "kube/pod.h"
 
 #include <stdio.h>
@@ -114,11 +118,54 @@ static void test_bytes_per_pod(void **state) {
   lh_intern_free(in);
 }
 
+/* A transport that never answers: the test feeds the list itself. */
+static int nop_list(void *t, lh_informer *inf, const char *path) { return 0; }
+static int nop_watch(void *t, lh_informer *inf, const char *path) { return 0; }
+static void count_obj(const char *key, const void *obj, void *ud) { (*(size_t *)ud)++; }
+
+/* 1 KiB budget for the whole cache: 10,000 pods listed through an informer with the compact
+ * transform; counts lh_pod_cache_bytes (pods + interned strings) and lh_kube_cache_overhead_bytes
+ * (by-key map, entries, index keys, index heads). */
+static void test_cache_bytes_per_pod(void **state) {
+  enum { N = 10000 };
+  lh_loop *loop = lh_loop_new();
+  lh_intern *in = lh_intern_new();
+  lh_informer_transport tr = {nop_list, nop_watch, NULL, NULL};
+  lh_informer_opts o = {.resource = &LH_KUBE_PODS, .transport = &tr, .transform = lh_pod_transform,
+                        .free_obj = lh_pod_free, .transform_ud = in};
+  lh_informer *inf;
+  assert_int_equal(lh_informer_new(loop, NULL, NULL, &o, NULL, &inf), 0);
+  assert_int_equal(lh_informer_start(inf), 0);
+  json_t *items = json_array();
+  for (int i = 0; i < N; i++) json_array_append_new(items, mkpod(i, NULL));
+  json_t *doc = json_pack("{s:s, s:{s:s}, s:o}", "kind", "PodList", "metadata", "resourceVersion", "20000",
+                          "items", items);
+  lh_informer_on_list(inf, 0, doc);
+  json_decref(doc);
+  lh_kube_cache *c = lh_informer_cache(inf);
+  assert_int_equal(lh_kube_cache_len(c), N);
+  size_t objs = lh_pod_cache_bytes(in), ovh = lh_kube_cache_overhead_bytes(c);
+  size_t per = (objs + ovh) / N;
+  print_message("informer cache, 10000 pods: %zu bytes per pod total (compact pods + interned %zu B/pod, "
+                "cache entries + indexes %zu B/pod)\n", per, objs / N, ovh / N);
+  assert_true(per <= 1024);
+  /* the indexes still answer */
+  size_t seen = 0;
+  assert_int_equal(lh_kube_cache_by_label(c, "volcano.sh/job-name", "job-a", count_obj, &seen), N);
+  assert_int_equal(seen, N);
+  assert_int_equal(lh_kube_cache_by_namespace(c, "team-a", count_obj, &seen), N);
+  lh_informer_free(inf);
+  assert_int_equal(lh_intern_count(in), 0);
+  lh_intern_free(in);
+  lh_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_quantity),
       cmocka_unit_test(test_transform_fields),
       cmocka_unit_test(test_bytes_per_pod),
+      cmocka_unit_test(test_cache_bytes_per_pod),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
