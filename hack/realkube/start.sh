@@ -4,7 +4,9 @@
 # writes an admin kubeconfig. Optionally starts kube-controller-manager (namespace deletion and GC).
 #
 # Usage: hack/realkube/start.sh DIR [--with-controller-manager]
-#   env: REALKUBE_PORT (26443), REALKUBE_ETCD_PORT (23790: uses it, +10 peer, +20 metrics)
+#   env: REALKUBE_PORT (26443), REALKUBE_ETCD_PORT (23790: uses it, +10 peer, +20 metrics),
+#        REALKUBE_APISERVER_BIN (another kube-apiserver binary, e.g. from build-zerofix.sh),
+#        REALKUBE_APISERVER_ARGS (extra kube-apiserver flags, split on blanks; paths relative to DIR)
 # Writes DIR/kubeconfig, DIR/pids, DIR/logs/*.log; stop with hack/realkube/stop.sh DIR.
 set -euo pipefail
 D=$(mkdir -p "$1" && cd "$1" && pwd); shift
@@ -26,6 +28,10 @@ if [ ! -f pki/apiserver.crt ]; then
   echo "$tok,admin,admin-uid,\"system:masters\"" > pki/tokens.csv
 fi
 tok=$(cut -d, -f1 pki/tokens.csv)
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$EP" "$((EP+10))" "$((EP+20))" "$PORT"; do
+  if port_busy "$p"; then echo "realkube: port $p on 127.0.0.1 is already in use" >&2; exit 1; fi
+done
 : > pids
 setsid nohup etcd --name realkube --data-dir "$D/etcd/data" \
   --listen-client-urls "http://127.0.0.1:$EP" --advertise-client-urls "http://127.0.0.1:$EP" \
@@ -33,14 +39,23 @@ setsid nohup etcd --name realkube --data-dir "$D/etcd/data" \
   --initial-cluster "realkube=http://127.0.0.1:$((EP+10))" --listen-metrics-urls "http://127.0.0.1:$((EP+20))" \
   > logs/etcd.log 2>&1 < /dev/null &
 echo $! >> pids
-setsid nohup "$R/bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$EP" \
+for i in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$EP/health" >/dev/null 2>&1 && break
+  if [ "$i" = 100 ] || ! kill -0 "$(tail -n1 pids)" 2>/dev/null; then
+    echo "realkube: etcd did not start; see $D/logs/etcd.log" >&2; exit 1
+  fi
+  sleep 0.1
+done
+APISERVER=${REALKUBE_APISERVER_BIN:-$R/bin/kube-apiserver}
+# shellcheck disable=SC2086 # REALKUBE_APISERVER_ARGS is a blank-separated flag list
+setsid nohup "$APISERVER" --etcd-servers="http://127.0.0.1:$EP" \
   --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$PORT" --insecure-port=0 \
   --tls-cert-file=pki/apiserver.crt --tls-private-key-file=pki/apiserver.key --client-ca-file=pki/ca.crt \
   --token-auth-file=pki/tokens.csv --authorization-mode=RBAC \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file=pki/sa.pub --service-account-signing-key-file=pki/sa.key \
   --service-cluster-ip-range=10.96.0.0/24 --disable-admission-plugins=ServiceAccount \
-  --cert-dir=pki/generated --endpoint-reconciler-type=none --v=1 > logs/apiserver.log 2>&1 < /dev/null &
+  --cert-dir=pki/generated --endpoint-reconciler-type=none --v=1 ${REALKUBE_APISERVER_ARGS:-} > logs/apiserver.log 2>&1 < /dev/null &
 echo $! >> pids
 cat > kubeconfig <<KC
 apiVersion: v1
