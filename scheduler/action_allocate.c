@@ -1,8 +1,8 @@
 /* action_allocate.c — Volcano's allocate. Phase 1 (lahar's answer to the node-drain problem):
  * gangs that already run but fell below minMember are refilled first, before any fresh group can
  * take the room; one that cannot be refilled is released whole (lahar.releaseBrokenGang).
- * Phase 2: the queue with the lowest share is served next, one group at a time in job order;
- * an overused queue is skipped. Each group is tried all-or-nothing by lh_allocate_group. */
+ * Phase 2: queues are walked as a tree (hierarchy-aware, see pick_queue) to the leaf with the
+ * lowest share, which is served one group at a time in job order; an overused leaf is skipped. Each group is tried all-or-nothing by lh_allocate_group. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,54 +66,100 @@ static void overused_reason(lh_session *s, int32_t q, int32_t g) {
   lh_fmt_qty(a, sizeof a, best, sq->alloc.v[best]);
   lh_fmt_qty(b, sizeof b, best, sq->deserved.v[best]);
   lh_set_reason(s, g, "queue %s over its deserved share: %s %s/%s",
-                lh_intern_str(&s->snap->names, s->snap->queues[q].name), lh_res_name(best), a, b);
+                lh_strtab_str(&s->snap->names, s->snap->queues[q].name), lh_res_name(best), a, b);
+}
+
+/* A group on a queue with child queues is never scheduled (Volcano: jobs go to leaf queues);
+ * enqueue refuses it, and so do allocate and backfill when the snapshot says it is admitted. */
+static bool on_leaf(lh_session *s, int32_t g) {
+  int32_t q = s->snap->groups[g].queue;
+  if (s->queues[q].leaf) return true;
+  if (!s->groups[g].reason)
+    lh_set_reason(s, g, "queue %s has child queues; groups must use a leaf queue",
+                  lh_strtab_str(&s->snap->names, s->snap->queues[q].name));
+  return false;
+}
+
+static bool wants_allocate(lh_session *s, int32_t g) {
+  return admitted(s, g) && !s->groups[g].tried &&
+         (has_pending(s, g, true) || (lh_group_need(s, g) > 0 && has_pending(s, g, false)));
+}
+
+/* Hierarchical queue order (Volcano's hdrf idea over proportion's shares): starting at the top
+ * level, take the child with the lowest share of its deserved (lh_queue_cmp) among those whose
+ * subtree still has groups to try, and descend until a leaf. With flat queues this is simply
+ * the lowest-share queue. kids[koff[p+1] .. koff[p+2]) are the children of p (p = -1: roots);
+ * work[q] counts groups left in q's subtree. Returns -1 when nothing is left. */
+static int32_t pick_queue(const lh_session *s, const int32_t *koff, const int32_t *kids,
+                          const int32_t *work) {
+  int32_t at = -1;
+  for (;;) {
+    int32_t best = -1;
+    for (int32_t i = koff[at + 1]; i < koff[at + 2]; i++) {
+      int32_t q = kids[i];
+      if (work[q] > 0 && (best < 0 || lh_queue_cmp(s, q, best) < 0)) best = q;
+    }
+    if (best < 0) return at;
+    at = best;
+  }
+}
+
+static void work_sub(const lh_snapshot *sn, int32_t *work, int32_t q, int32_t n) {
+  for (; q >= 0; q = sn->queues[q].parent) work[q] -= n;
 }
 
 int lh_action_allocate(lh_session *s) {
   const lh_snapshot *sn = s->snap;
   size_t nq = sn->n_queues, ng = sn->n_groups;
-  int32_t *list = malloc((ng + 1) * sizeof(int32_t)), *off = calloc(nq + 1, sizeof(int32_t));
-  int32_t *pos = calloc(nq + 1, sizeof(int32_t));
-  if (!list || !off || !pos) {
-    free(list), free(off), free(pos);
+  int32_t *list = lh_malloc((ng + 1) * sizeof(int32_t)), *off = lh_calloc(nq + 1, sizeof(int32_t));
+  int32_t *pos = lh_calloc(nq + 1, sizeof(int32_t)), *work = lh_calloc(nq + 1, sizeof(int32_t));
+  int32_t *koff = lh_calloc(nq + 2, sizeof(int32_t)), *kids = lh_malloc((nq + 1) * sizeof(int32_t));
+  if (!list || !off || !pos || !work || !koff || !kids) {
+    free(list), free(off), free(pos), free(work), free(koff), free(kids);
     return LH_ENOMEM;
   }
   repair_phase(s, list);
   /* per-queue lists of admitted groups with pending non-best-effort work (or a gang need) */
-  for (size_t g = 0; g < ng; g++) {
-    int32_t gi = (int32_t)g;
-    if (admitted(s, gi) && !s->groups[g].tried &&
-        (has_pending(s, gi, true) || (lh_group_need(s, gi) > 0 && has_pending(s, gi, false))))
-      off[sn->groups[g].queue + 1]++;
-  }
+  for (size_t g = 0; g < ng; g++)
+    if (wants_allocate(s, (int32_t)g) && on_leaf(s, (int32_t)g)) off[sn->groups[g].queue + 1]++;
   for (size_t q = 0; q < nq; q++) off[q + 1] += off[q];
   memcpy(pos, off, nq * sizeof(int32_t));
-  for (size_t g = 0; g < ng; g++) {
-    int32_t gi = (int32_t)g;
-    if (admitted(s, gi) && !s->groups[g].tried &&
-        (has_pending(s, gi, true) || (lh_group_need(s, gi) > 0 && has_pending(s, gi, false))))
-      list[pos[sn->groups[g].queue]++] = gi;
-  }
+  for (size_t g = 0; g < ng; g++)
+    if (wants_allocate(s, (int32_t)g) && s->queues[sn->groups[g].queue].leaf)
+      list[pos[sn->groups[g].queue]++] = (int32_t)g;
   for (size_t q = 0; q < nq; q++) {
     lh_sort_groups(s, list + off[q], (size_t)(off[q + 1] - off[q]));
     pos[q] = off[q];
+    work_sub(sn, work, (int32_t)q, -(off[q + 1] - off[q]));
+  }
+  /* children lists by parent (index order), the roots under the virtual parent -1 */
+  for (size_t q = 0; q < nq; q++) koff[sn->queues[q].parent + 2]++;
+  for (size_t i = 0; i < nq + 1; i++) koff[i + 1] += koff[i];
+  {
+    int32_t *cur = lh_malloc((nq + 2) * sizeof(int32_t));
+    if (!cur) {
+      free(list), free(off), free(pos), free(work), free(koff), free(kids);
+      return LH_ENOMEM;
+    }
+    memcpy(cur, koff, (nq + 2) * sizeof(int32_t));
+    for (size_t q = 0; q < nq; q++) kids[cur[sn->queues[q].parent + 1]++] = (int32_t)q;
+    free(cur);
   }
   while (!s->oom) {
-    int32_t best = -1;
-    for (size_t q = 0; q < nq; q++)
-      if (pos[q] < off[q + 1] && (best < 0 || lh_queue_cmp(s, (int32_t)q, best) < 0))
-        best = (int32_t)q;
+    int32_t best = pick_queue(s, koff, kids, work);
     if (best < 0) break;
     if (lh_queue_overused(s, best)) {
+      work_sub(sn, work, best, off[best + 1] - pos[best]);
       for (; pos[best] < off[best + 1]; pos[best]++)
         if (lh_group_need(s, list[pos[best]]) > 0) overused_reason(s, best, list[pos[best]]);
       continue;
     }
     int32_t g = list[pos[best]++];
+    work_sub(sn, work, best, 1);
     s->groups[g].tried = true;
     lh_allocate_group(s, g, LH_MODE_ALLOCATE);
   }
-  free(list), free(off), free(pos);
+  free(list), free(off), free(pos), free(work), free(koff), free(kids);
   return s->oom ? LH_ENOMEM : 0;
 }
 
@@ -121,12 +167,12 @@ int lh_action_allocate(lh_session *s) {
  * shares (they use no share), still all-or-nothing for a gang that needs them. */
 int lh_action_backfill(lh_session *s) {
   const lh_snapshot *sn = s->snap;
-  int32_t *list = malloc((sn->n_groups + 1) * sizeof(int32_t));
+  int32_t *list = lh_malloc((sn->n_groups + 1) * sizeof(int32_t));
   if (!list) return LH_ENOMEM;
   size_t n = 0;
   for (size_t g = 0; g < sn->n_groups; g++) {
     int32_t gi = (int32_t)g;
-    if (!admitted(s, gi)) continue;
+    if (!admitted(s, gi) || !on_leaf(s, gi)) continue;
     int32_t be = 0;
     for (int32_t k = s->g_off[g]; k < s->g_off[g + 1]; k++)
       be += s->tst[s->g_tasks[k]] == TS_PENDING && lh_task_is_be(&sn->tasks[s->g_tasks[k]]);

@@ -20,7 +20,7 @@ static bool deserved_ok(lh_session *s, int32_t q, const lh_res *r, char *why, si
       lh_fmt_qty(a, sizeof a, d, used);
       lh_fmt_qty(b, sizeof b, d, sq->deserved.v[d]);
       snprintf(why, n, "queue %s deserved share exhausted: %s %s/%s",
-               lh_intern_str(&s->snap->names, s->snap->queues[q].name), lh_res_name(d), a, b);
+               lh_strtab_str(&s->snap->names, s->snap->queues[q].name), lh_res_name(d), a, b);
       return false;
     }
   }
@@ -63,7 +63,7 @@ static void try_enqueue(lh_session *s, int32_t g) {
   const lh_snapshot *sn = s->snap;
   const lh_m_group *mg = &sn->groups[g];
   const lh_m_queue *mq = &sn->queues[mg->queue];
-  const char *qn = lh_intern_str(&sn->names, mq->name);
+  const char *qn = lh_strtab_str(&sn->names, mq->name);
   char why[256];
   if (mq->state != LH_QUEUE_OPEN) {
     lh_set_reason(s, g, "queue %s is %s", qn, mq->state == LH_QUEUE_CLOSED ? "closed" : "closing");
@@ -90,8 +90,8 @@ static void try_enqueue(lh_session *s, int32_t g) {
 int lh_action_enqueue(lh_session *s) {
   const lh_snapshot *sn = s->snap;
   size_t nq = sn->n_queues;
-  int32_t *off = calloc(nq + 1, sizeof(int32_t)), *list = malloc((sn->n_groups + 1) * sizeof(int32_t));
-  int32_t *pos = calloc(nq + 1, sizeof(int32_t)), *qs = malloc((nq + 1) * sizeof(int32_t));
+  int32_t *off = lh_calloc(nq + 1, sizeof(int32_t)), *list = lh_malloc((sn->n_groups + 1) * sizeof(int32_t));
+  int32_t *pos = lh_calloc(nq + 1, sizeof(int32_t)), *qs = lh_malloc((nq + 1) * sizeof(int32_t));
   if (!off || !list || !pos || !qs) {
     free(off), free(list), free(pos), free(qs);
     return LH_ENOMEM;

@@ -7,8 +7,8 @@
 
 static int starving_pass(lh_session *s, lh_evict_reason mode) {
   const lh_snapshot *sn = s->snap;
-  int32_t *list = malloc((sn->n_groups + 1) * sizeof(int32_t));
-  int32_t *qs = malloc((sn->n_queues + 1) * sizeof(int32_t));
+  int32_t *list = lh_malloc((sn->n_groups + 1) * sizeof(int32_t));
+  int32_t *qs = lh_malloc((sn->n_queues + 1) * sizeof(int32_t));
   if (!list || !qs) {
     free(list), free(qs);
     return LH_ENOMEM;

@@ -13,6 +13,22 @@ struct lh_arena_chunk {
   _Alignas(8) unsigned char data[];
 };
 
+#ifdef LAHAR_TEST_BUILD
+/* The fault injector's state: the one piece of mutable static state in the core, compiled into
+ * test builds only (thread-local, so it is per test thread, never shared). */
+static _Thread_local long fail_at, n_calls;
+
+void lh_test_alloc_fail_at(long n) {
+  fail_at = n > 0 ? n : 0;
+  n_calls = 0;
+}
+long lh_test_alloc_count(void) { return n_calls; }
+static int injected(void) { return ++n_calls == fail_at; }
+void *lh_malloc(size_t n) { return injected() ? NULL : malloc(n); }
+void *lh_calloc(size_t n, size_t size) { return injected() ? NULL : calloc(n, size); }
+void *lh_realloc(void *p, size_t n) { return injected() ? NULL : realloc(p, n); }
+#endif
+
 void lh_arena_init(lh_arena *a) {
   a->head = NULL;
   a->bytes = 0;
@@ -27,7 +43,7 @@ void *lh_arena_alloc(lh_arena *a, size_t n) {
     size_t cap = a->bytes < 65536 ? 16384 : a->bytes / 2;
     if (cap > (8u << 20)) cap = 8u << 20;
     if (cap < n) cap = n;
-    c = malloc(sizeof(*c) + cap);
+    c = lh_malloc(sizeof(*c) + cap);
     if (!c) return NULL;
     c->next = a->head;
     c->used = 0;
@@ -64,7 +80,7 @@ int lh_grow(void **arr, size_t *cap, size_t need, size_t esz) {
   if (need <= *cap) return 0;
   size_t nc = *cap ? *cap : 16;
   while (nc < need) nc *= 2;
-  void *p = realloc(*arr, nc * esz);
+  void *p = lh_realloc(*arr, nc * esz);
   if (!p) return LH_ENOMEM;
   *arr = p;
   *cap = nc;
@@ -90,8 +106,8 @@ int32_t lh_map_get(const lh_map *m, uint64_t key) {
 }
 
 static int rehash(lh_map *m, size_t ncap) {
-  uint64_t *k = malloc(ncap * sizeof(*k));
-  int32_t *v = malloc(ncap * sizeof(*v));
+  uint64_t *k = lh_malloc(ncap * sizeof(*k));
+  int32_t *v = lh_malloc(ncap * sizeof(*v));
   if (!k || !v) {
     free(k);
     free(v);
@@ -146,12 +162,12 @@ uint64_t lh_hash_bytes(const void *p, size_t n, uint64_t seed) {
   return h == EMPTY ? 0 : h;
 }
 
-void lh_intern_init(lh_intern *in) {
+void lh_strtab_init(lh_strtab *in) {
   memset(in, 0, sizeof(*in));
   lh_map_init(&in->byhash);
 }
 
-int32_t lh_intern_find(const lh_intern *in, const char *s) {
+int32_t lh_strtab_find(const lh_strtab *in, const char *s) {
   size_t len = strlen(s);
   int32_t id = lh_map_get(&in->byhash, lh_hash_bytes(s, len, 0));
   for (; id >= 0; id = in->next[id])
@@ -159,7 +175,7 @@ int32_t lh_intern_find(const lh_intern *in, const char *s) {
   return -1;
 }
 
-int32_t lh_intern_put(lh_intern *in, lh_arena *a, const char *s) {
+int32_t lh_strtab_put(lh_strtab *in, lh_arena *a, const char *s) {
   size_t len = strlen(s);
   if (len > 65536) return LH_ELIMIT;
   uint64_t h = lh_hash_bytes(s, len, 0);
@@ -184,7 +200,7 @@ int32_t lh_intern_put(lh_intern *in, lh_arena *a, const char *s) {
   return id;
 }
 
-void lh_intern_free(lh_intern *in) {
+void lh_strtab_free(lh_strtab *in) {
   free(in->strs);
   free(in->lens);
   free(in->next);
@@ -192,6 +208,6 @@ void lh_intern_free(lh_intern *in) {
   memset(in, 0, sizeof(*in));
 }
 
-size_t lh_intern_bytes(const lh_intern *in) {
+size_t lh_strtab_bytes(const lh_strtab *in) {
   return in->cap * (sizeof(char *) + sizeof(uint32_t) + sizeof(int32_t)) + lh_map_bytes(&in->byhash);
 }

@@ -6,6 +6,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+/* Every allocation of the core goes through lh_malloc / lh_calloc / lh_realloc (and is released
+ * with plain free). In release builds they are malloc / calloc / realloc. In test builds
+ * (LAHAR_TEST_BUILD, the ASan/UBSan copies) they count calls and can be told to fail, so unit
+ * tests can inject out-of-memory at every allocation in turn (tests/unit/test_sched_oom.c). */
+#ifdef LAHAR_TEST_BUILD
+void *lh_malloc(size_t n);
+void *lh_calloc(size_t n, size_t size);
+void *lh_realloc(void *p, size_t n);
+/* Test-only: the nth allocation from now (1 = the next one) fails, once; n <= 0 disarms. The counter is thread-local, so parallel tests do not interfere. */
+void lh_test_alloc_fail_at(long n);
+/* Test-only: allocations attempted since the last lh_test_alloc_fail_at. */
+long lh_test_alloc_count(void);
+#else
+static inline void *lh_malloc(size_t n) { return malloc(n); }
+static inline void *lh_calloc(size_t n, size_t size) { return calloc(n, size); }
+static inline void *lh_realloc(void *p, size_t n) { return realloc(p, n); }
+#endif
 
 typedef struct lh_arena_chunk lh_arena_chunk;
 typedef struct {
@@ -42,17 +61,17 @@ typedef struct {
   size_t n, cap;
   lh_map byhash; /* hash -> first id with that hash; chains via next */
   int32_t *next;
-} lh_intern;
+} lh_strtab;
 
-void lh_intern_init(lh_intern *in);
+void lh_strtab_init(lh_strtab *in);
 /* id >= 0, or LH_ENOMEM / LH_ELIMIT (string > 64 KiB). */
-int32_t lh_intern_put(lh_intern *in, lh_arena *a, const char *s);
-int32_t lh_intern_find(const lh_intern *in, const char *s); /* id or -1 */
-static inline const char *lh_intern_str(const lh_intern *in, int32_t id) {
+int32_t lh_strtab_put(lh_strtab *in, lh_arena *a, const char *s);
+int32_t lh_strtab_find(const lh_strtab *in, const char *s); /* id or -1 */
+static inline const char *lh_strtab_str(const lh_strtab *in, int32_t id) {
   return id >= 0 && (size_t)id < in->n ? in->strs[id] : NULL;
 }
-void lh_intern_free(lh_intern *in);
-size_t lh_intern_bytes(const lh_intern *in);
+void lh_strtab_free(lh_strtab *in);
+size_t lh_strtab_bytes(const lh_strtab *in);
 
 uint64_t lh_hash_bytes(const void *p, size_t n, uint64_t seed);
 static inline uint64_t lh_hash_mix(uint64_t h, uint64_t v) {

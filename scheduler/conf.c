@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "scheduler/arena.h"
 #include "scheduler/conf.h"
 
 /* ---- names ---- */
@@ -33,7 +34,19 @@ static const struct {
     {"enableJobReady", LH_HOOK_JOB_READY},       {"enablePreemptable", LH_HOOK_PREEMPTABLE},
     {"enableReclaimable", LH_HOOK_RECLAIMABLE},  {"enablePredicate", LH_HOOK_PREDICATE},
     {"enableNodeOrder", LH_HOOK_NODE_ORDER},     {"enableJobEnqueued", LH_HOOK_JOB_ENQUEUED},
+    {"enableTaskOrder", LH_HOOK_TASK_ORDER},     {"enableHierarchy", LH_HOOK_HIERARCHY},
+    {"enablePreemptive", LH_HOOK_PREEMPTIVE},    {"enabledOverused", LH_HOOK_OVERUSED},
+    {"enabledAllocatable", LH_HOOK_ALLOCATABLE},
 };
+/* Volcano's other per-plugin switches (framework PluginOption). They gate hooks that lahar's
+ * model has no counterpart for (namespace order, cluster order, best node, target job, reserved
+ * nodes, hypernodes, sub-jobs) or that lahar always derives from the gang rule (pipelined,
+ * starving, victims): accepted as booleans so real configs load, with no effect. */
+static const char *const inert_opts[] = {
+    "enableNamespaceOrder", "enableJobPipelined", "enableJobStarving", "enabledVictim",
+    "enableBestNode", "enableTargetJob", "enableReservedNodes", "enabledClusterOrder",
+    "EnabledClusterOrder", "enabledHyperNodeOrder", "enabledSubJobReady",
+    "enabledSubJobPipelined", "enabledSubJobOrder", "enabledHyperNodeGradient", NULL};
 
 /* ---- defaults ---- */
 static void base(lh_conf *c) {
@@ -50,6 +63,8 @@ static void base(lh_conf *c) {
 
 static void enable(lh_conf *c, lh_plugin_id p) {
   c->on[p] = true;
+  /* Volcano's enableHierarchy defaults to false; every other switch defaults to true */
+  c->off_hooks[p] |= LH_HOOK_HIERARCHY;
   c->order[c->n_plugins++] = p;
 }
 
@@ -60,7 +75,7 @@ static void resolve(lh_conf *c, lh_placement explicit_placement) {
 }
 
 lh_conf *lh_conf_default(void) {
-  lh_conf *c = malloc(sizeof(*c));
+  lh_conf *c = lh_malloc(sizeof(*c));
   if (!c) return NULL;
   base(c);
   c->n_actions = 3;
@@ -207,9 +222,16 @@ static int parse_plugin(pctx *p, lh_conf *c, yaml_node_t *n) {
     size_t i;
     for (i = 0; i < sizeof(hook_opts) / sizeof(hook_opts[0]); i++)
       if (!strcmp(ks, hook_opts[i].name)) break;
-    if (i == sizeof(hook_opts) / sizeof(hook_opts[0]))
-      return fail(p, k, "unknown option '%s' for plugin '%s'", ks, nm);
     bool b;
+    if (i == sizeof(hook_opts) / sizeof(hook_opts[0])) {
+      size_t j;
+      for (j = 0; inert_opts[j]; j++)
+        if (!strcmp(ks, inert_opts[j])) break;
+      if (!inert_opts[j]) return fail(p, k, "unknown option '%s' for plugin '%s'", ks, nm);
+      int rc = get_bool(p, v, ks, &b);
+      if (rc) return rc;
+      continue;
+    }
     int rc = get_bool(p, v, ks, &b);
     if (rc) return rc;
     if (b) c->off_hooks[pl] &= ~hook_opts[i].hook;
@@ -254,6 +276,7 @@ static int parse_configuration(pctx *p, lh_conf *c, yaml_node_t *n) {
     if (!ks) return fail(p, k, "argument names must be strings");
     if (!strcmp(nm, "allocate") && !strcmp(ks, "lahar.placement")) {
       const char *s = scalar(v);
+      c->placement_set = true;
       if (s && !strcmp(s, "binpack")) p->placement = LH_PLACE_BINPACK;
       else if (s && !strcmp(s, "spread")) p->placement = LH_PLACE_SPREAD;
       else rc = fail(p, v, "lahar.placement must be binpack or spread");
@@ -368,7 +391,7 @@ int lh_conf_parse(const char *yaml, size_t len, lh_conf **out, char *err, size_t
     if (err && errlen) snprintf(err, errlen, "line 1: configuration larger than 1 MiB");
     return LH_ECONF;
   }
-  lh_conf *c = malloc(sizeof(*c));
+  lh_conf *c = lh_malloc(sizeof(*c));
   if (!c) return LH_ENOMEM;
   base(c);
   yaml_parser_t parser;

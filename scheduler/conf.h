@@ -24,7 +24,12 @@ enum {
   LH_HOOK_RECLAIMABLE = 1u << 4,
   LH_HOOK_PREDICATE = 1u << 5,
   LH_HOOK_NODE_ORDER = 1u << 6,
-  LH_HOOK_JOB_ENQUEUED = 1u << 7
+  LH_HOOK_JOB_ENQUEUED = 1u << 7,
+  LH_HOOK_TASK_ORDER = 1u << 8,  /* priority: tasks of a group by priority */
+  LH_HOOK_HIERARCHY = 1u << 9,   /* drf: hierarchical (hdrf) queue order; off unless enabled */
+  LH_HOOK_PREEMPTIVE = 1u << 10, /* proportion: a reclaiming queue stays within its deserved */
+  LH_HOOK_OVERUSED = 1u << 11,   /* proportion: an overused queue is skipped by allocate */
+  LH_HOOK_ALLOCATABLE = 1u << 12 /* proportion: allocate keeps queues within capability */
 };
 
 typedef enum { LH_PLACE_BINPACK = 1, LH_PLACE_SPREAD = 2 } lh_placement;
@@ -42,6 +47,7 @@ struct lh_conf {
   double least_w, most_w, balanced_w; /* nodeorder */
   double overcommit_factor;     /* overcommit-factor */
   lh_placement placement;       /* resolved: explicit lahar.placement, else binpack plugin */
+  bool placement_set;           /* lahar.placement given: score by that direction alone */
   bool serverless_burst;        /* lahar.serverlessBurst */
   int nodes_to_score;           /* lahar.nodesToScore, 0 = all */
   bool release_broken_gang;     /* lahar.releaseBrokenGang */

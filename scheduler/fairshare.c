@@ -60,7 +60,7 @@ static void distribute(lh_session *s, int32_t parent, const lh_res *pool, fill_i
     }
   }
   /* children of each child, in index order; tmp is reused below, so copy the ids first */
-  int32_t *kids = malloc(n * sizeof(int32_t));
+  int32_t *kids = lh_malloc(n * sizeof(int32_t));
   if (!kids) {
     s->oom = 1;
     return;
@@ -91,7 +91,7 @@ void lh_fairshare(lh_session *s) {
       add_up(s, mg->queue, &in, true);
     }
   }
-  fill_item *tmp = malloc((sn->n_queues + 1) * sizeof(*tmp));
+  fill_item *tmp = lh_malloc((sn->n_queues + 1) * sizeof(*tmp));
   if (!tmp) {
     s->oom = 1;
     return;
@@ -101,9 +101,18 @@ void lh_fairshare(lh_session *s) {
 }
 
 double lh_queue_share_of(const lh_session *s, int32_t q) {
-  if (!lh_conf_hook(s->conf, LH_PL_PROPORTION, LH_HOOK_QUEUE_ORDER)) return 0;
   const lh_squeue *sq = &s->queues[q];
   double share = 0;
+  if (!lh_conf_hook(s->conf, LH_PL_PROPORTION, LH_HOOK_QUEUE_ORDER)) {
+    /* drf with enableHierarchy (Volcano's hdrf): dominant share of the cluster over weight */
+    if (!lh_conf_hook(s->conf, LH_PL_DRF, LH_HOOK_HIERARCHY)) return 0;
+    for (int d = 0; d < LH_RES_N; d++)
+      if (s->total.v[d] > 0) {
+        double v = (double)sq->alloc.v[d] / (double)s->total.v[d];
+        if (v > share) share = v;
+      }
+    return share / (double)s->snap->queues[q].weight;
+  }
   for (int d = 0; d < LH_RES_N; d++) {
     double v;
     if (sq->deserved.v[d] == 0) v = sq->alloc.v[d] > 0 ? 1 : 0;
@@ -114,7 +123,7 @@ double lh_queue_share_of(const lh_session *s, int32_t q) {
 }
 
 bool lh_queue_overused(const lh_session *s, int32_t q) {
-  if (!s->conf->on[LH_PL_PROPORTION]) return false;
+  if (!lh_conf_hook(s->conf, LH_PL_PROPORTION, LH_HOOK_OVERUSED)) return false;
   const lh_squeue *sq = &s->queues[q];
   for (int d = 0; d < LH_RES_N; d++)
     if (sq->deserved.v[d] > sq->alloc.v[d]) return false;
@@ -136,7 +145,7 @@ bool lh_queue_fits_capability(lh_session *s, int32_t q, const lh_res *r, bool in
         lh_fmt_qty(a, sizeof a, d, used);
         lh_fmt_qty(b, sizeof b, d, cap);
         snprintf(why, n, "queue %s at capability: %s %s/%s",
-                 lh_intern_str(&s->snap->names, mq->name), lh_res_name(d), a, b);
+                 lh_strtab_str(&s->snap->names, mq->name), lh_res_name(d), a, b);
       }
       return false;
     }

@@ -10,7 +10,7 @@
 
 /* How many of n more tasks of request r the queue chain's capability still admits. */
 static int32_t cap_room(lh_session *s, int32_t q, const lh_res *r, int32_t n) {
-  if (!s->conf->on[LH_PL_PROPORTION]) return n;
+  if (!lh_conf_hook(s->conf, LH_PL_PROPORTION, LH_HOOK_ALLOCATABLE)) return n;
   int64_t m = n;
   for (; q >= 0; q = s->snap->queues[q].parent) {
     const lh_m_queue *mq = &s->snap->queues[q];
@@ -73,17 +73,18 @@ bool lh_allocate_group(lh_session *s, int32_t g, int mode) {
     int32_t tc = sn->tmpls[sn->tasks[P[i]].tmpl].req_cluster;
     if (tc < 0) continue;
     if (rc >= 0 && tc != rc) {
+      int32_t lo = rc < tc ? rc : tc, hi = rc < tc ? tc : rc; /* cluster order: stable text */
       lh_set_reason(s, g, "tasks require different clusters (%s, %s)",
-                    lh_intern_str(&sn->names, sn->clusters[rc].name),
-                    lh_intern_str(&sn->names, sn->clusters[tc].name));
+                    lh_strtab_str(&sn->names, sn->clusters[lo].name),
+                    lh_strtab_str(&sn->names, sn->clusters[hi].name));
       return false;
     }
     rc = tc;
   }
   if (sg->pinned >= 0 && rc >= 0 && rc != sg->pinned) {
     lh_set_reason(s, g, "tasks require cluster %s but the gang runs in cluster %s",
-                  lh_intern_str(&sn->names, sn->clusters[rc].name),
-                  lh_intern_str(&sn->names, sn->clusters[sg->pinned].name));
+                  lh_strtab_str(&sn->names, sn->clusters[rc].name),
+                  lh_strtab_str(&sn->names, sn->clusters[sg->pinned].name));
     return false;
   }
   int32_t fixed = sg->pinned >= 0 ? sg->pinned : rc;
@@ -115,7 +116,7 @@ bool lh_allocate_group(lh_session *s, int32_t g, int mode) {
         lh_fmt_qty(a, sizeof a, d, s->cl_idle[c].v[d] > 0 ? s->cl_idle[c].v[d] : 0);
         lh_fmt_qty(b, sizeof b, d, need_res.v[d]);
         snprintf(why, sizeof why, "insufficient %s in cluster %s: %s free, %s needed",
-                 lh_res_name(d), lh_intern_str(&sn->names, sn->clusters[c].name), a, b);
+                 lh_res_name(d), lh_strtab_str(&sn->names, sn->clusters[c].name), a, b);
         pre_ok = false;
       }
       if (pre_ok) {

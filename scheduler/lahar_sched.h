@@ -224,13 +224,28 @@ size_t lh_snapshot_mem_bytes(const lh_snapshot *s);
  *     arguments:
  *       lahar.releaseBrokenGang: true             # evict a gang below minMember that can't refill
  *
- * Scoring: one direction (binpack = fullest node after placement, spread = emptiest) with
- * per-dimension weights binpack.cpu/memory/resources.*; nodeorder's leastrequested /
- * mostrequested weights only choose that direction (most > least = binpack); its other weights
- * (balancedresource, affinity ...) are accepted and have no effect.
- * Implemented plugins: priority, gang, conformance, drf, predicates, proportion, nodeorder,
- * binpack, overcommit (overcommit-factor). Per-plugin switches: enableJobOrder, enableQueueOrder,
- * enablePreemptable, enableReclaimable, enablePredicate, enableNodeOrder, enableJobReady.
+ * Scoring (score.c): without lahar.placement the node score is the weighted sum of binpack
+ * (binpack.weight x the binpack.cpu/memory/resources.* weighted utilisation after placement) and
+ * nodeorder's leastrequested.weight x (1 - mean cpu/memory utilisation), mostrequested.weight x
+ * that mean, balancedresource.weight x (1 - std deviation of the utilisations); an explicit
+ * lahar.placement scores by that one direction only. nodeorder's other weights (nodeaffinity,
+ * podaffinity, tainttoleration, imagelocality, podtopologyspread, selectorspread) and the
+ * predicates plugin's predicate.* switches are accepted and have no effect (no such inputs).
+ * Queue order in allocate walks the queue tree: at each level the child with the lowest share of
+ * its deserved (hdrf-style) that still has work, down to a leaf; groups on a queue with children
+ * are refused. Reclaim: victim queues are simulated per attempt (a queue loses tasks only while
+ * still above its deserved share), the reclaiming queue stays within its deserved share, victims
+ * are lowest priority first, then fewest (see scheduler/victims.c).
+ * Implemented plugins: priority, gang, conformance (kube-system and priority >= 2000000000 are
+ * never victims), drf, predicates, proportion, nodeorder, binpack, overcommit
+ * (overcommit-factor). Per-plugin switches honoured: enableJobOrder, enableQueueOrder,
+ * enableTaskOrder, enableJobReady, enablePreemptable, enableReclaimable, enablePreemptive,
+ * enablePredicate, enableNodeOrder, enableJobEnqueued, enabledOverused, enabledAllocatable,
+ * enableHierarchy (drf: without proportion's queue order, queues compare by dominant share over
+ * weight, level by level). Accepted with no effect (nothing to act on in lahar's model):
+ * enableNamespaceOrder, enableJobPipelined, enableJobStarving, enabledVictim, enableBestNode,
+ * enableTargetJob, enableReservedNodes, enabledClusterOrder, enabledHyperNodeOrder,
+ * enabledSubJobReady, enabledSubJobPipelined, enabledSubJobOrder, enabledHyperNodeGradient.
  * Other Volcano plugin/action names and unknown names are errors naming the line. */
 typedef struct lh_conf lh_conf;
 

@@ -81,7 +81,7 @@ typedef struct {
 
 struct lh_snapshot {
   lh_arena arena;
-  lh_intern names;
+  lh_strtab names;
   lh_map index; /* (kind << 56 | scope << 28 | name id) -> object index, see snapshot.c */
   lh_map class_by_hash, tmpl_by_hash;
   lh_m_cluster *clusters;

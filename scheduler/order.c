@@ -39,7 +39,7 @@ int lh_job_cmp(const lh_session *s, int32_t a, int32_t b) {
     }
   }
   if (ga->ctime != gb->ctime) return ga->ctime < gb->ctime ? -1 : 1;
-  int c = strcmp(lh_intern_str(&sn->names, ga->uid), lh_intern_str(&sn->names, gb->uid));
+  int c = strcmp(lh_strtab_str(&sn->names, ga->uid), lh_strtab_str(&sn->names, gb->uid));
   return c ? c : (a < b ? -1 : a > b);
 }
 
@@ -47,8 +47,8 @@ int lh_queue_cmp(const lh_session *s, int32_t a, int32_t b) {
   double sa = lh_queue_share_of(s, a), sb = lh_queue_share_of(s, b);
   if (sa != sb) return sa < sb ? -1 : 1;
   const lh_snapshot *sn = s->snap;
-  return strcmp(lh_intern_str(&sn->names, sn->queues[a].name),
-                lh_intern_str(&sn->names, sn->queues[b].name));
+  return strcmp(lh_strtab_str(&sn->names, sn->queues[a].name),
+                lh_strtab_str(&sn->names, sn->queues[b].name));
 }
 
 static int job_cmp_r(const void *a, const void *b, void *ctx) {

@@ -58,13 +58,13 @@ int32_t lh_place_batch(lh_session *s, int32_t c, const int32_t *tasks, int32_t n
   if (N == 0) return 0;
   if ((size_t)N > s->cap_cand) { /* four parallel scratch arrays, grown together */
     size_t nc0 = (size_t)N;
-    void *p1 = realloc(s->cand_bin, nc0 * sizeof(int32_t));
+    void *p1 = lh_realloc(s->cand_bin, nc0 * sizeof(int32_t));
     if (p1) s->cand_bin = p1;
-    void *p2 = realloc(s->cand_k, nc0 * sizeof(int32_t));
+    void *p2 = lh_realloc(s->cand_k, nc0 * sizeof(int32_t));
     if (p2) s->cand_k = p2;
-    void *p3 = realloc(s->heap, nc0 * sizeof(int32_t));
+    void *p3 = lh_realloc(s->heap, nc0 * sizeof(int32_t));
     if (p3) s->heap = p3;
-    void *p4 = realloc(s->cand_score, nc0 * sizeof(double));
+    void *p4 = lh_realloc(s->cand_score, nc0 * sizeof(double));
     if (p4) s->cand_score = p4;
     if (!p1 || !p2 || !p3 || !p4) goto oom;
     s->cap_cand = nc0;
@@ -122,7 +122,7 @@ void lh_fail_text(const lh_session *s, const lh_fail *f, int32_t c, char *buf, s
                                         "untolerated taint", "too many pods",
                                         "insufficient cpu", "insufficient memory",
                                         "insufficient nvidia.com/gpu"};
-  const char *cname = lh_intern_str(&s->snap->names, s->snap->clusters[c].name);
+  const char *cname = lh_strtab_str(&s->snap->names, s->snap->clusters[c].name);
   size_t k = 0;
   buf[0] = 0;
   if (f->serverless) {

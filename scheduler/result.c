@@ -37,7 +37,7 @@ static const char *pending_reason(const lh_session *s, int32_t g) {
 
 static lh_result *build(const lh_session *s) {
   const lh_snapshot *sn = s->snap;
-  lh_result *r = calloc(1, sizeof(*r));
+  lh_result *r = lh_calloc(1, sizeof(*r));
   if (!r) return NULL;
   size_t ng = sn->n_groups, strlen_total = 0, np = 0;
   for (size_t g = 0; g < ng; g++) {
@@ -47,13 +47,13 @@ static lh_result *build(const lh_session *s) {
       strlen_total += strlen(why) + 1;
     }
   }
-  r->binds = malloc((s->n_binds + 1) * sizeof(lh_bind));
-  r->evs = malloc((s->n_evs + 1) * sizeof(lh_eviction));
-  r->pend = malloc((np + 1) * sizeof(lh_pending));
-  r->adm = malloc((s->n_admitted + 1) * sizeof(int32_t));
-  r->qs = malloc((sn->n_queues + 1) * sizeof(lh_queue_share));
-  r->pend_of_group = malloc((ng + 1) * sizeof(int32_t));
-  r->strs = malloc(strlen_total + 1);
+  r->binds = lh_malloc((s->n_binds + 1) * sizeof(lh_bind));
+  r->evs = lh_malloc((s->n_evs + 1) * sizeof(lh_eviction));
+  r->pend = lh_malloc((np + 1) * sizeof(lh_pending));
+  r->adm = lh_malloc((s->n_admitted + 1) * sizeof(int32_t));
+  r->qs = lh_malloc((sn->n_queues + 1) * sizeof(lh_queue_share));
+  r->pend_of_group = lh_malloc((ng + 1) * sizeof(int32_t));
+  r->strs = lh_malloc(strlen_total + 1);
   if (!r->binds || !r->evs || !r->pend || !r->adm || !r->qs || !r->pend_of_group || !r->strs) {
     lh_result_free(r);
     return NULL;

@@ -34,27 +34,30 @@ void lh_set_reason(lh_session *s, int32_t g, const char *fmt, ...) {
   s->groups[g].reason = p;
 }
 
-/* Task order inside a group: priority desc, then name, so batches of equal shape are adjacent
+/* Task order inside a group: priority desc (priority plugin), then template and request, then name, so batches of equal shape are adjacent
  * when names share a prefix and order never depends on insertion. */
 static int task_cmp(const void *a, const void *b, void *ctx) {
-  const lh_snapshot *sn = ((const lh_session *)ctx)->snap;
+  const lh_session *s = ctx;
+  const lh_snapshot *sn = s->snap;
   const lh_m_task *x = &sn->tasks[*(const int32_t *)a], *y = &sn->tasks[*(const int32_t *)b];
-  if (x->priority != y->priority) return x->priority > y->priority ? -1 : 1;
+  /* the priority plugin's task order (switch enableTaskOrder) */
+  if (x->priority != y->priority && lh_conf_hook(s->conf, LH_PL_PRIORITY, LH_HOOK_TASK_ORDER))
+    return x->priority > y->priority ? -1 : 1;
   if (x->tmpl != y->tmpl) return x->tmpl < y->tmpl ? -1 : 1;
   int c = memcmp(&x->req, &y->req, sizeof(lh_res));
   if (c) return c;
-  c = strcmp(lh_intern_str(&sn->names, x->name), lh_intern_str(&sn->names, y->name));
+  c = strcmp(lh_strtab_str(&sn->names, x->name), lh_strtab_str(&sn->names, y->name));
   return c;
 }
 
 static int csr(size_t n_keys, size_t n_items, const int32_t *key_of, int32_t **off, int32_t **items) {
-  *off = calloc(n_keys + 1, sizeof(int32_t));
-  *items = malloc((n_items ? n_items : 1) * sizeof(int32_t));
+  *off = lh_calloc(n_keys + 1, sizeof(int32_t));
+  *items = lh_malloc((n_items ? n_items : 1) * sizeof(int32_t));
   if (!*off || !*items) return LH_ENOMEM;
   for (size_t i = 0; i < n_items; i++)
     if (key_of[i] >= 0) (*off)[key_of[i] + 1]++;
   for (size_t k = 0; k < n_keys; k++) (*off)[k + 1] += (*off)[k];
-  int32_t *fill = malloc((n_keys + 1) * sizeof(int32_t));
+  int32_t *fill = lh_malloc((n_keys + 1) * sizeof(int32_t));
   if (!fill) return LH_ENOMEM;
   memcpy(fill, *off, (n_keys + 1) * sizeof(int32_t));
   for (size_t i = 0; i < n_items; i++)
@@ -71,15 +74,15 @@ int lh_session_open(lh_session *s, const lh_conf *conf, const lh_snapshot *sn, i
   lh_arena_init(&s->arena);
   size_t nn = sn->n_nodes, nc = sn->n_clusters, nt = sn->n_tasks, ng = sn->n_groups;
   size_t nb = nn + nc;
-  s->bins = calloc(nb ? nb : 1, sizeof(lh_bin));
-  s->cl_cursor = calloc(nc + 1, sizeof(int32_t));
-  s->cl_idle = calloc(nc + 1, sizeof(lh_res));
-  s->tst = malloc(nt + 1);
-  s->tbin = malloc((nt + 1) * sizeof(int32_t));
-  s->tcluster = malloc((nt + 1) * sizeof(int32_t));
-  s->groups = calloc(ng + 1, sizeof(lh_sgroup));
-  s->queues = calloc(sn->n_queues + 1, sizeof(lh_squeue));
-  int32_t *key = malloc((nt > nn ? nt : nn) * sizeof(int32_t) + 1);
+  s->bins = lh_calloc(nb ? nb : 1, sizeof(lh_bin));
+  s->cl_cursor = lh_calloc(nc + 1, sizeof(int32_t));
+  s->cl_idle = lh_calloc(nc + 1, sizeof(lh_res));
+  s->tst = lh_malloc(nt + 1);
+  s->tbin = lh_malloc((nt + 1) * sizeof(int32_t));
+  s->tcluster = lh_malloc((nt + 1) * sizeof(int32_t));
+  s->groups = lh_calloc(ng + 1, sizeof(lh_sgroup));
+  s->queues = lh_calloc(sn->n_queues + 1, sizeof(lh_squeue));
+  int32_t *key = lh_malloc((nt > nn ? nt : nn) * sizeof(int32_t) + 1);
   if (!s->bins || !s->cl_cursor || !s->cl_idle || !s->tst || !s->tbin || !s->tcluster ||
       !s->groups || !s->queues || !key)
     goto oom;
@@ -153,7 +156,7 @@ int lh_session_open(lh_session *s, const lh_conf *conf, const lh_snapshot *sn, i
     }
   /* predicate cache: dense when small enough, else computed on demand */
   if (sn->n_tmpls && sn->n_classes && sn->n_tmpls * sn->n_classes <= (64u << 20)) {
-    s->feas = calloc(sn->n_tmpls * sn->n_classes, 1);
+    s->feas = lh_calloc(sn->n_tmpls * sn->n_classes, 1);
     if (!s->feas) goto oom;
   }
   free(key);
@@ -193,6 +196,7 @@ void lh_session_close(lh_session *s) {
   free(s->cand_k);
   free(s->heap);
   free(s->cand_score);
+  lh_vindex_free(s->vx);
   lh_arena_release(&s->arena);
   memset(s, 0, sizeof(*s));
 }

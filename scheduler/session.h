@@ -57,6 +57,8 @@ typedef struct {
 } lh_op;
 enum { OP_ALLOC = 1, OP_PIPE = 2, OP_EVICT = 3 };
 
+typedef struct lh_vindex lh_vindex; /* victims.c: per-cycle victim index and scratch */
+
 typedef struct lh_session {
   const lh_conf *conf;
   const lh_snapshot *snap;
@@ -92,6 +94,7 @@ typedef struct lh_session {
   int32_t *cand_bin, *cand_k, *heap;
   double *cand_score;
   size_t cap_cand;
+  lh_vindex *vx; /* built by the first reclaim / preempt attempt of the cycle */
   int oom; /* set when an allocation failed mid-action: lh_schedule returns LH_ENOMEM */
 } lh_session;
 
@@ -171,5 +174,6 @@ int lh_action_reclaim(lh_session *s);
 int lh_action_preempt(lh_session *s);
 /* victims.c: shared by reclaim and preempt */
 bool lh_evict_for(lh_session *s, int32_t g, lh_evict_reason mode);
+void lh_vindex_free(lh_vindex *x);
 
 #endif

@@ -50,11 +50,11 @@ static uint64_t key(int kind, int32_t scope, int32_t id) {
 }
 
 lh_snapshot *lh_snapshot_new(void) {
-  lh_snapshot *s = calloc(1, sizeof(*s));
+  lh_snapshot *s = lh_calloc(1, sizeof(*s));
   if (!s) return NULL;
   lh_arena_init(&s->arena);
-  lh_intern_init(&s->names);
-  s->empty_str = lh_intern_put(&s->names, &s->arena, "");
+  lh_strtab_init(&s->names);
+  s->empty_str = lh_strtab_put(&s->names, &s->arena, "");
   if (s->empty_str < 0) {
     lh_snapshot_free(s);
     return NULL;
@@ -64,7 +64,7 @@ lh_snapshot *lh_snapshot_new(void) {
 
 void lh_snapshot_free(lh_snapshot *s) {
   if (!s) return;
-  lh_intern_free(&s->names);
+  lh_strtab_free(&s->names);
   lh_map_free(&s->index);
   lh_map_free(&s->class_by_hash);
   lh_map_free(&s->tmpl_by_hash);
@@ -80,7 +80,7 @@ void lh_snapshot_free(lh_snapshot *s) {
 }
 
 size_t lh_snapshot_mem_bytes(const lh_snapshot *s) {
-  return sizeof(*s) + s->arena.bytes + lh_intern_bytes(&s->names) + lh_map_bytes(&s->index) +
+  return sizeof(*s) + s->arena.bytes + lh_strtab_bytes(&s->names) + lh_map_bytes(&s->index) +
          lh_map_bytes(&s->class_by_hash) + lh_map_bytes(&s->tmpl_by_hash) +
          s->cap_clusters * sizeof(*s->clusters) + s->cap_nodes * sizeof(*s->nodes) +
          s->cap_classes * sizeof(*s->classes) + s->cap_queues * sizeof(*s->queues) +
@@ -92,7 +92,7 @@ size_t lh_snapshot_mem_bytes(const lh_snapshot *s) {
 static bool str_ok(const char *p) { return p && *p && strlen(p) <= 65536; }
 
 static int32_t intern(lh_snapshot *s, const char *p) {
-  return lh_intern_put(&s->names, &s->arena, p ? p : "");
+  return lh_strtab_put(&s->names, &s->arena, p ? p : "");
 }
 
 static bool res_ok(const lh_res *r) {
@@ -250,7 +250,7 @@ int lh_snapshot_add_group(lh_snapshot *s, const lh_group_spec *sp) {
   if (lh_map_get(&s->index, key(K_GROUP, 0, uid)) >= 0) return LH_EEXIST;
   const char *ns = sp->ns && *sp->ns ? sp->ns : "default";
   size_t ln = strlen(ns), lm = strlen(sp->name);
-  char *full = malloc(ln + lm + 2);
+  char *full = lh_malloc(ln + lm + 2);
   if (!full) return LH_ENOMEM;
   memcpy(full, ns, ln);
   full[ln] = '/';
@@ -354,19 +354,19 @@ int lh_snapshot_add_task(lh_snapshot *s, int group, const lh_task_spec *sp) {
 /* ---- lookups ---- */
 int lh_snapshot_find_cluster(const lh_snapshot *s, const char *name) {
   if (!s || !name) return LH_ENOENT;
-  int32_t nm = lh_intern_find(&s->names, name);
+  int32_t nm = lh_strtab_find(&s->names, name);
   int32_t v = nm < 0 ? -1 : lh_map_get(&s->index, key(K_CLUSTER, 0, nm));
   return v < 0 ? LH_ENOENT : v;
 }
 int lh_snapshot_find_queue(const lh_snapshot *s, const char *name) {
   if (!s || !name) return LH_ENOENT;
-  int32_t nm = lh_intern_find(&s->names, name);
+  int32_t nm = lh_strtab_find(&s->names, name);
   int32_t v = nm < 0 ? -1 : lh_map_get(&s->index, key(K_QUEUE, 0, nm));
   return v < 0 ? LH_ENOENT : v;
 }
 int lh_snapshot_find_node(const lh_snapshot *s, int cluster, const char *name) {
   if (!s || !name || cluster < 0) return LH_ENOENT;
-  int32_t nm = lh_intern_find(&s->names, name);
+  int32_t nm = lh_strtab_find(&s->names, name);
   int32_t v = nm < 0 ? -1 : lh_map_get(&s->index, key(K_NODE, cluster, nm));
   return v < 0 ? LH_ENOENT : v;
 }
@@ -379,25 +379,25 @@ size_t lh_snapshot_n_tasks(const lh_snapshot *s) { return s ? s->n_tasks : 0; }
 
 #define IN(i, n) (s && (i) >= 0 && (size_t)(i) < s->n)
 const char *lh_snapshot_cluster_name(const lh_snapshot *s, int i) {
-  return IN(i, n_clusters) ? lh_intern_str(&s->names, s->clusters[i].name) : NULL;
+  return IN(i, n_clusters) ? lh_strtab_str(&s->names, s->clusters[i].name) : NULL;
 }
 const char *lh_snapshot_node_name(const lh_snapshot *s, int i) {
-  return IN(i, n_nodes) ? lh_intern_str(&s->names, s->nodes[i].name) : NULL;
+  return IN(i, n_nodes) ? lh_strtab_str(&s->names, s->nodes[i].name) : NULL;
 }
 int lh_snapshot_node_cluster(const lh_snapshot *s, int i) {
   return IN(i, n_nodes) ? s->nodes[i].cluster : LH_ENOENT;
 }
 const char *lh_snapshot_queue_name(const lh_snapshot *s, int i) {
-  return IN(i, n_queues) ? lh_intern_str(&s->names, s->queues[i].name) : NULL;
+  return IN(i, n_queues) ? lh_strtab_str(&s->names, s->queues[i].name) : NULL;
 }
 const char *lh_snapshot_group_name(const lh_snapshot *s, int i) {
-  return IN(i, n_groups) ? lh_intern_str(&s->names, s->groups[i].full) : NULL;
+  return IN(i, n_groups) ? lh_strtab_str(&s->names, s->groups[i].full) : NULL;
 }
 const char *lh_snapshot_group_uid(const lh_snapshot *s, int i) {
-  return IN(i, n_groups) ? lh_intern_str(&s->names, s->groups[i].uid) : NULL;
+  return IN(i, n_groups) ? lh_strtab_str(&s->names, s->groups[i].uid) : NULL;
 }
 const char *lh_snapshot_task_name(const lh_snapshot *s, int i) {
-  return IN(i, n_tasks) ? lh_intern_str(&s->names, s->tasks[i].name) : NULL;
+  return IN(i, n_tasks) ? lh_strtab_str(&s->names, s->tasks[i].name) : NULL;
 }
 int lh_snapshot_task_group(const lh_snapshot *s, int i) {
   return IN(i, n_tasks) ? s->tasks[i].group : LH_ENOENT;

@@ -362,7 +362,7 @@ static void on_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data
 }
 
 /* --- handlers ------------------------------------------------------------------------------- */
-static const char *kv_get(const lh_kv *kv, unsigned n, const char *k) {
+static const char *kv_get(const lh_pod_kv *kv, unsigned n, const char *k) {
   for (unsigned i = 0; i < n; i++)
     if (kv[i].k && !strcmp(kv[i].k, k)) return kv[i].v;
   return NULL;

@@ -155,20 +155,20 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
   }
   const char *oname = owner ? jstr(owner, "name") : NULL;
   const char *ouid = owner ? jstr(owner, "uid") : NULL;
-  size_t sz = ALIGN8(sizeof(lh_pod)) + (nl + na + ns_n) * sizeof(lh_kv) + nt * sizeof(lh_toleration);
+  size_t sz = ALIGN8(sizeof(lh_pod)) + (nl + na + ns_n) * sizeof(lh_pod_kv) + nt * sizeof(lh_pod_toleration);
   sz += strlen(name) + 1 + (uid ? strlen(uid) + 1 : 0) + (oname ? strlen(oname) + 1 : 0) +
         (ouid ? strlen(ouid) + 1 : 0);
   lh_pod *p = calloc(1, sz);
   if (!p) return NULL;
   char *cur = (char *)p + ALIGN8(sizeof(lh_pod));
-  p->labels = (lh_kv *)cur;
-  cur += nl * sizeof(lh_kv);
-  p->annotations = (lh_kv *)cur;
-  cur += na * sizeof(lh_kv);
-  p->node_selector = (lh_kv *)cur;
-  cur += ns_n * sizeof(lh_kv);
-  p->tolerations = (lh_toleration *)cur;
-  cur += nt * sizeof(lh_toleration);
+  p->labels = (lh_pod_kv *)cur;
+  cur += nl * sizeof(lh_pod_kv);
+  p->annotations = (lh_pod_kv *)cur;
+  cur += na * sizeof(lh_pod_kv);
+  p->node_selector = (lh_pod_kv *)cur;
+  cur += ns_n * sizeof(lh_pod_kv);
+  p->tolerations = (lh_pod_toleration *)cur;
+  cur += nt * sizeof(lh_pod_toleration);
   p->name = pack(&cur, name);
   p->uid = pack(&cur, uid);
   p->owner_name = pack(&cur, oname);
@@ -202,7 +202,7 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
     p->nnode_selector++;
   }
   json_array_foreach(tols, i, o) {
-    lh_toleration *t = &p->tolerations[p->ntolerations++];
+    lh_pod_toleration *t = &p->tolerations[p->ntolerations++];
     t->key = IN(jstr(o, "key"));
     t->op = IN(jstr(o, "operator"));
     t->value = IN(jstr(o, "value"));

@@ -36,14 +36,14 @@ typedef enum {
   LH_POD_PENDING = 0, LH_POD_RUNNING, LH_POD_SUCCEEDED, LH_POD_FAILED, LH_POD_UNKNOWN
 } lh_pod_phase;
 
-typedef struct lh_kv {
+typedef struct lh_pod_kv {
   const char *k, *v; /* interned */
-} lh_kv;
+} lh_pod_kv;
 
-typedef struct lh_toleration {
+typedef struct lh_pod_toleration {
   const char *key, *op, *value, *effect; /* interned, NULL when absent */
   int64_t seconds;                       /* tolerationSeconds, -1 when absent */
-} lh_toleration;
+} lh_pod_toleration;
 
 typedef struct lh_pod {
   const char *ns;             /* interned */
@@ -53,10 +53,10 @@ typedef struct lh_pod {
   const char *scheduler;      /* interned, NULL when absent */
   const char *node;           /* interned spec.nodeName, NULL when unbound */
   const char *group;          /* annotation scheduling.k8s.io/group-name (interned) or NULL */
-  lh_kv *labels;              /* interned pairs */
-  lh_kv *annotations;         /* only scheduling.k8s.io/group-name and volcano.sh/ * keys */
-  lh_kv *node_selector;
-  lh_toleration *tolerations;
+  lh_pod_kv *labels;              /* interned pairs */
+  lh_pod_kv *annotations;         /* only scheduling.k8s.io/group-name and volcano.sh/ * keys */
+  lh_pod_kv *node_selector;
+  lh_pod_toleration *tolerations;
   uint16_t nlabels, nannotations, nnode_selector, ntolerations;
   uint8_t phase;              /* lh_pod_phase */
   int32_t priority;

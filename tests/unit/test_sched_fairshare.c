@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scheduler/testkit.h"
 
@@ -137,6 +138,138 @@ static void hierarchy_children_share_parent(void **st) {
   lh_snapshot_free(s);
 }
 
+
+/* Volcano's example/hierarchical-jobs/queues.yaml: root/eng/prod 1/2/8, root/eng/dev 1/2/2,
+ * root/sci/prod 1/8/8, root/sci/dev 1/8/2, modelled as queues root(1) -> eng(2), sci(8) ->
+ * eng-prod(8), eng-dev(2), sci-prod(8), sci-dev(2). Leaf deserved shares of a saturated cluster:
+ * eng 2/10 x prod 8/10 = 16%, eng-dev 4%, sci-prod 64%, sci-dev 16%. */
+static const char *const HQ[7] = {"root", "eng", "sci", "eng-prod", "eng-dev", "sci-prod", "sci-dev"};
+static const char *const HP[7] = {NULL, "root", "root", "eng", "eng", "sci", "sci"};
+static const int HW[7] = {1, 2, 8, 8, 2, 8, 2};
+
+static void hier_queues(lh_snapshot *s) {
+  for (int i = 0; i < 7; i++) {
+    lh_queue_spec q;
+    lh_queue_spec_init(&q);
+    q.name = HQ[i];
+    q.parent = HP[i];
+    q.weight = HW[i];
+    assert_true(lh_snapshot_add_queue(s, &q) >= 0);
+  }
+}
+
+/* n single-task groups of one cpu on leaf queue q, created at ctime base.. */
+static void one_cpu_groups(lh_snapshot *s, const char *q, int n, lh_group_phase ph, int running,
+                           int *next_node) {
+  for (int i = 0; i < n; i++) {
+    char gn[48];
+    snprintf(gn, sizeof gn, "%s-%s%03d", q, i < running ? "run" : "job", i);
+    int g = tk_group(s, gn, q, 1, 0, i, i < running ? LH_GROUP_RUNNING : ph);
+    if (i < running) {
+      char nn[16];
+      snprintf(nn, sizeof nn, "n-%d", (*next_node)++);
+      tk_running(s, g, "r", tk_res(1000, 0, 0), "a", nn);
+    } else {
+      tk_tasks(s, g, 1, tk_res(1000, 0, 0));
+    }
+  }
+}
+
+/* all four leaves saturated (200 one-cpu jobs each) on 100 usable one-cpu nodes plus 100 nodes
+ * nobody tolerates (they count in the total, so deserved is twice what can be used): allocate
+ * must hand out the usable 100 in the hierarchy's proportions 16 / 4 / 64 / 16 */
+static void hierarchy_allocates_in_proportion(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 100, tk_res(1000, 0, 0), 110);
+  lh_taint tn = {"reserved", "x", LH_EFFECT_NO_SCHEDULE};
+  for (int i = 0; i < 100; i++) {
+    char nm[16];
+    snprintf(nm, sizeof nm, "t-%d", i);
+    lh_node_spec ns;
+    lh_node_spec_init(&ns);
+    ns.name = nm;
+    ns.allocatable = tk_res(1000, 0, 0);
+    ns.taints = &tn;
+    ns.n_taints = 1;
+    assert_true(lh_snapshot_add_node(s, c, &ns) >= 0);
+  }
+  hier_queues(s);
+  int nn = 0;
+  for (int i = 3; i < 7; i++) one_cpu_groups(s, HQ[i], 200, LH_GROUP_INQUEUE, 0, &nn);
+  lh_conf *cf = tk_conf("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: priority\n"
+                        "  - name: gang\n- plugins:\n  - name: drf\n    enableHierarchy: true\n"
+                        "  - name: predicates\n  - name: proportion\n  - name: nodeorder\n");
+  lh_result *r = tk_run(cf, s);
+  const int64_t want_deserved[7] = {200000, 40000, 160000, 32000, 8000, 128000, 32000};
+  const int64_t want_alloc[7] = {100000, 20000, 80000, 16000, 4000, 64000, 16000};
+  for (int q = 0; q < 7; q++) {
+    assert_int_equal(deserved_cpu(r, q), want_deserved[q]);
+    assert_int_equal(tk_share(r, q)->allocated.v[LH_RES_CPU], want_alloc[q]);
+  }
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
+/* The walk decides at the top first: eng-prod runs 15 of its 16 (share .94), eng-dev nothing
+ * (share 0), sci-prod 40/64 and sci-dev 10/16 (.625 each). eng as a whole is at 15/20 = .75,
+ * sci at 50/80 = .625, so the next slot goes to sci (to sci-dev: equal shares, name order) —
+ * a flat leaf order would give it to eng-dev (share 0). */
+static void hierarchy_orders_top_down(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 100, tk_res(1000, 0, 0), 110);
+  hier_queues(s);
+  int nn = 0;
+  const int running[4] = {15, 0, 40, 10};
+  for (int i = 3; i < 7; i++) one_cpu_groups(s, HQ[i], 100, LH_GROUP_INQUEUE, running[i - 3], &nn);
+  lh_conf *cf = tk_conf("actions: \"allocate\"\ntiers:\n- plugins:\n  - name: priority\n"
+                        "  - name: gang\n- plugins:\n  - name: drf\n  - name: predicates\n"
+                        "  - name: proportion\n  - name: nodeorder\n");
+  lh_result *r = tk_run(cf, s);
+  size_t n;
+  const lh_bind *b = lh_result_binds(r, &n);
+  assert_int_equal(n, 35);
+  const char *first = lh_snapshot_group_name(s, b[0].group);
+  if (strncmp(first, "default/sci-dev-", 16)) fail_msg("first bind went to %s", first);
+  /* and the end state is the deserved split */
+  const int64_t want_alloc[7] = {100000, 20000, 80000, 16000, 4000, 64000, 16000};
+  for (int q = 0; q < 7; q++) assert_int_equal(tk_share(r, q)->allocated.v[LH_RES_CPU], want_alloc[q]);
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
+/* Groups on a queue with children are refused with a reason, by enqueue and (when the snapshot
+ * already says admitted) by allocate; the leaves are unaffected. */
+static void hierarchy_group_on_inner_queue(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 4, tk_res(1000, 0, 0), 110);
+  hier_queues(s);
+  int pend = tk_group(s, "on-eng", "eng", 1, 0, 0, LH_GROUP_PENDING);
+  tk_tasks(s, pend, 1, tk_res(1000, 0, 0));
+  int inq = tk_group(s, "on-sci", "sci", 1, 0, 0, LH_GROUP_INQUEUE);
+  tk_tasks(s, inq, 1, tk_res(1000, 0, 0));
+  int leaf = tk_group(s, "on-leaf", "sci-dev", 1, 0, 0, LH_GROUP_INQUEUE);
+  tk_tasks(s, leaf, 1, tk_res(1000, 0, 0));
+  lh_conf *cf = lh_conf_default();
+  lh_result *r = tk_run(cf, s);
+  assert_string_equal(lh_result_group_reason(r, pend),
+                      "queue eng has child queues; groups must use a leaf queue");
+  assert_string_equal(lh_result_group_reason(r, inq),
+                      "queue sci has child queues; groups must use a leaf queue");
+  assert_int_equal(tk_binds_of(r, inq), 0);
+  assert_int_equal(tk_binds_of(r, leaf), 1);
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(weights_split_by_ratio),
@@ -144,6 +277,9 @@ int main(void) {
       cmocka_unit_test(capability_caps_deserved),
       cmocka_unit_test(guarantee_reserved_first),
       cmocka_unit_test(hierarchy_children_share_parent),
+      cmocka_unit_test(hierarchy_allocates_in_proportion),
+      cmocka_unit_test(hierarchy_orders_top_down),
+      cmocka_unit_test(hierarchy_group_on_inner_queue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
