@@ -1,12 +1,16 @@
 /* api.c — the Kubernetes REST semantics of the local cluster: discovery, get/list/create/
  * update/patch/delete/deletecollection, subresources (status, binding, log, finalize), CRD
  * registration, and the validation of watch requests (watch.c streams them). Errors are
- * metav1.Status objects shaped like a 1.20 apiserver's (status.c). Runs on the event loop. */
+ * metav1.Status objects shaped like a 1.20 apiserver's (status.c). Runs on the event loop.
+ * Request bodies are JSON or Kubernetes protobuf (proto.c); responses are JSON, or a
+ * meta.k8s.io Table when the Accept header asks for one (table.c). Pods bound to a node are
+ * deleted gracefully; Services get a clusterIP from the configured range. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "localcluster/crd_schema.h"
 #include "localcluster/gc.h"
@@ -15,8 +19,10 @@
 #include "localcluster/objmeta.h"
 #include "localcluster/openapi.h"
 #include "localcluster/patch.h"
+#include "localcluster/proto.h"
 #include "localcluster/selector.h"
 #include "localcluster/status.h"
+#include "localcluster/table.h"
 #include "util/buf.h"
 
 #define LIST_CAP ((size_t)1 << 30)
@@ -123,9 +129,24 @@ static void resp_obj_for(lc_response *r, int code, const lc_rtype *t, lh_store_o
   resp_text_obj(r, code, o);
 }
 
-/* Parses a request body as a JSON object. On failure fills resp (400) and returns NULL. */
+/* Decodes a protobuf body (proto.c). On failure fills resp (400 malformed, 415 a kind lahar
+ * does not decode) and returns NULL. */
+static json_t *parse_proto_body(const lc_request *rq, lc_response *resp) {
+  json_t *obj = NULL;
+  char err[400];
+  int rc = lc_proto_decode((const unsigned char *)(rq->body ? rq->body : ""), rq->body_len, &obj, err, sizeof err);
+  if (rc == 0) return obj;
+  if (rc == LC_PROTO_EKIND) resp_status(resp, lc_status_new(415, "UnsupportedMediaType", err, 1, NULL, NULL, NULL));
+  else if (rc == LC_PROTO_ENOMEM) resp_status(resp, lc_status_internal("out of memory"));
+  else resp_status(resp, lc_status_bad_request(err));
+  return NULL;
+}
+
+/* Parses a request body as a JSON object (JSON, or Kubernetes protobuf decoded to JSON). On
+ * failure fills resp (400/415) and returns NULL. */
 static json_t *parse_body(const lc_request *rq, const lc_rtype *t, lc_response *resp) {
   const char *ct = rq->content_type;
+  if (lc_proto_is_content_type(ct)) return parse_proto_body(rq, resp);
   if (*ct && strncasecmp(ct, "application/json", 16) && !strstr(ct, "+json")) {
     resp_status(resp, lc_status_unsupported_media());
     return NULL;
@@ -249,6 +270,100 @@ static void gen_name(const char *prefix, char *out, size_t sz) {
   snprintf(out, sz, "%.*s%s", 58, prefix, suf);
 }
 
+/* ---- service cluster IPs --------------------------------------------------------------------- */
+
+typedef struct ip_scan {
+  uint8_t *used;  /* one byte per address of the range */
+  uint32_t base, size;
+} ip_scan;
+
+static int ip_scan_item(void *ud, const char *ns, const char *name, const char *json, size_t len, int64_t rv) {
+  (void)ns;
+  (void)name;
+  (void)rv;
+  ip_scan *sc = ud;
+  json_t *o = json_loadb(json, len, 0, NULL);
+  uint32_t a;
+  const char *ip = json_string_value(json_object_get(json_object_get(o, "spec"), "clusterIP"));
+  if (ip && !lc_parse_ipv4(ip, &a) && a - sc->base < sc->size) sc->used[a - sc->base] = 1;
+  json_decref(o);
+  return 0;
+}
+
+/* Gives a new Service its clusterIP from the configured range, like the real allocator: a
+ * requested address must be in the range and free; "None" (headless) and ExternalName services
+ * get none. Also fills clusterIPs, ipFamilies and ipFamilyPolicy as 1.20 does. Returns 0, or -1
+ * with resp filled (422, or 500 when the range is full). */
+static int svc_alloc(lc_server *s, const lc_rtype *t, json_t *obj, lc_response *resp) {
+  json_t *spec = json_object_get(obj, "spec");
+  const char *name = mstr(obj, "name");
+  const char *type = json_string_value(json_object_get(spec, "type"));
+  if (!json_is_object(spec) || (type && !strcmp(type, "ExternalName"))) return 0;
+  const char *want = json_string_value(json_object_get(spec, "clusterIP"));
+  char cidr[40], ipbuf[20];
+  uint32_t base = s->svc_base;
+  int bits = s->svc_bits;
+  if (!bits) lc_parse_cidr(LC_SERVICE_CIDR_DEFAULT, &base, &bits);
+  uint32_t size = bits >= 32 ? 1 : (uint32_t)1 << (32 - bits);
+  snprintf(cidr, sizeof cidr, "%u.%u.%u.%u/%d", base >> 24, (base >> 16) & 255, (base >> 8) & 255, base & 255, bits);
+  if (want && !strcmp(want, "None")) {
+    json_object_set_new(spec, "clusterIPs", json_pack("[s]", "None"));
+  } else {
+    uint32_t a = 0;
+    if (want && *want && lc_parse_ipv4(want, &a)) {
+      char m[300];
+      snprintf(m, sizeof m, "Invalid value: \"%.40s\": must be empty, 'None', or a valid IP address", want);
+      resp_status(resp, lc_status_invalid(t->kind, t->group, name, "spec.clusterIPs[0]", "FieldValueInvalid", m));
+      return -1;
+    }
+    ip_scan sc = {calloc(size, 1), base, size};
+    if (!sc.used) {
+      resp_status(resp, lc_status_internal("out of memory"));
+      return -1;
+    }
+    lh_store_list_opts o = {0};
+    lh_store_list_result res;
+    int rc = lh_store_list(s->store, "services", &o, ip_scan_item, &sc, &res);
+    if (rc) {
+      free(sc.used);
+      resp_status(resp, lc_status_internal(lh_store_strerror(rc)));
+      return -1;
+    }
+    if (want && *want) {
+      char m[300];
+      m[0] = 0;
+      if (a - base >= size || a == base || a == base + size - 1)
+        snprintf(m, sizeof m, "Invalid value: \"%s\": provided IP is not in the valid range. The range of valid IPs is %s",
+                 want, cidr);
+      else if (sc.used[a - base])
+        snprintf(m, sizeof m, "Invalid value: \"%s\": provided IP is already allocated", want);
+      if (m[0]) {
+        free(sc.used);
+        resp_status(resp, lc_status_invalid(t->kind, t->group, name, "spec.clusterIPs", "FieldValueInvalid", m));
+        return -1;
+      }
+    } else {
+      uint32_t i = 1;
+      while (i + 1 < size && sc.used[i]) i++;
+      if (i + 1 >= size) {
+        free(sc.used);
+        char m[200];
+        snprintf(m, sizeof m, "Internal error occurred: failed to allocate a serviceIP: range is full (%s)", cidr);
+        resp_status(resp, lc_status_internal(m));
+        return -1;
+      }
+      a = base + i;
+    }
+    free(sc.used);
+    snprintf(ipbuf, sizeof ipbuf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+    json_object_set_new(spec, "clusterIP", json_string(ipbuf));
+    json_object_set_new(spec, "clusterIPs", json_pack("[s]", ipbuf));
+  }
+  if (!json_object_get(spec, "ipFamilies")) json_object_set_new(spec, "ipFamilies", json_pack("[s]", "IPv4"));
+  if (!json_object_get(spec, "ipFamilyPolicy")) json_object_set_new(spec, "ipFamilyPolicy", json_string("SingleStack"));
+  return 0;
+}
+
 /* ---- create ---------------------------------------------------------------------------------- */
 
 static void handle_binding(lc_server *s, const lc_rtype *pods, const char *ns, const char *name,
@@ -328,6 +443,10 @@ static void handle_create(lc_server *s, const lc_request *rq, const lc_rtype *t,
   if (uses_generation(t)) json_object_set_new(md, "generation", json_integer(1));
   else json_object_del(md, "generation");
   lc_defaults_create(t, obj);
+  if (!t->group[0] && !strcmp(t->plural, "services") && svc_alloc(s, t, obj, resp)) {
+    json_decref(obj);
+    return;
+  }
   int is_crd = !strcmp(t->plural, "customresourcedefinitions") && !strcmp(t->group, "apiextensions.k8s.io");
   if (is_crd) {
     crd_set_status(obj);
@@ -432,6 +551,15 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
       if (v) json_object_set(md, keep[i], v);
       else json_object_del(md, keep[i]);
     }
+    if (!t->group[0] && !strcmp(t->plural, "services")) { /* patchAllocatedValues */
+      json_t *ns_ = json_object_get(res, "spec"), *os_ = json_object_get(cur, "spec");
+      const char *nip = json_string_value(json_object_get(ns_, "clusterIP"));
+      if (json_is_object(ns_) && (!nip || !*nip) && json_object_get(os_, "clusterIP")) {
+        json_object_set(ns_, "clusterIP", json_object_get(os_, "clusterIP"));
+        if (json_object_get(os_, "clusterIPs")) json_object_set(ns_, "clusterIPs", json_object_get(os_, "clusterIPs"));
+      }
+    }
+    if (!t->group[0] && !strcmp(t->plural, "secrets")) lc_secret_fold_string_data(res);
     if (uses_generation(t) && spec_changed(cur, res)) {
       json_int_t g = json_integer_value(json_object_get(cmd, "generation"));
       json_object_set_new(md, "generation", json_integer(g + 1));
@@ -621,9 +749,26 @@ static int has_str(const json_t *arr, const char *s) {
   return 0;
 }
 
-int lc_obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *name,
-                  const char *propagation, const char *pre_uid, int64_t pre_rv, lh_store_obj *out,
-                  int *gone, json_t **status) {
+/* The grace period a DELETE of pod gives it, like the pod strategy's CheckGracefulDelete: 0 for a
+ * pod no node runs (unbound, or already Succeeded/Failed), else the request's gracePeriodSeconds
+ * (asked < 0: not given) or spec.terminationGracePeriodSeconds (default 30). */
+static long pod_grace(const json_t *pod, long asked) {
+  const json_t *spec = json_object_get(pod, "spec");
+  const char *node = json_string_value(json_object_get(spec, "nodeName"));
+  const char *phase = json_string_value(json_object_get(json_object_get(pod, "status"), "phase"));
+  if (!node || !*node) return 0;
+  if (phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"))) return 0;
+  if (asked >= 0) return asked;
+  const json_t *g = json_object_get(spec, "terminationGracePeriodSeconds");
+  return json_is_integer(g) && json_integer_value(g) >= 0 ? (long)json_integer_value(g) : 30;
+}
+
+/* lc_obj_delete with a gracePeriodSeconds (-1 = not given). Pods bound to a node are deleted
+ * gracefully: deletionTimestamp = now + grace and deletionGracePeriodSeconds = grace, and the
+ * object stays until a DELETE with grace 0 (the kubelet's, or nodesim's, confirmation). */
+static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *name, const char *propagation,
+                      const char *pre_uid, int64_t pre_rv, long grace_asked, lh_store_obj *out, int *gone,
+                      json_t **status) {
   *gone = 0;
   if (!t->namespaced) ns = "";
   json_t *cur = NULL;
@@ -657,8 +802,37 @@ int lc_obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *n
     json_array_append_new(fins, json_string("customresourcecleanup.apiextensions.k8s.io"));
   int spec_fin = is_ns && json_array_size(json_object_get(json_object_get(cur, "spec"), "finalizers")) > 0;
   lh_store_precond pre = {.rv = obj_rv(cur)};
-  if (json_array_size(fins) > 0 || spec_fin) {
-    if (!json_object_get(md, "deletionTimestamp")) {
+  long grace = 0;
+  if (!t->group[0] && !strcmp(t->plural, "pods")) {
+    grace = pod_grace(cur, grace_asked);
+    json_t *cg = json_object_get(md, "deletionGracePeriodSeconds");
+    /* a pending graceful deletion only ever shortens */
+    if (json_object_get(md, "deletionTimestamp") && json_is_integer(cg) && grace > json_integer_value(cg))
+      grace = (long)json_integer_value(cg);
+  }
+  if (grace > 0) {
+    json_t *cg = json_object_get(md, "deletionGracePeriodSeconds");
+    if (json_object_get(md, "deletionTimestamp") && json_is_integer(cg) && json_integer_value(cg) == grace) {
+      /* already terminating with this grace period: nothing changes */
+      if (out) {
+        char *txt = json_dumps(cur, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        out->json = txt;
+        out->len = txt ? strlen(txt) : 0;
+        out->rv = obj_rv(cur);
+      }
+      json_decref(cur);
+      return 200;
+    }
+    char when[32];
+    lc_time_rfc3339_after(when, grace);
+    json_object_set_new(md, "deletionTimestamp", json_string(when));
+    json_object_set_new(md, "deletionGracePeriodSeconds", json_integer(grace));
+    if (!json_array_size(fins)) json_object_del(md, "finalizers");
+    json_object_del(md, "resourceVersion");
+    rc = lh_store_update(s->store, t->key, ns, name, cur, &pre, out);
+  } else if (json_array_size(fins) > 0 || spec_fin) {
+    if (!json_object_get(md, "deletionTimestamp") ||
+        json_integer_value(json_object_get(md, "deletionGracePeriodSeconds")) != 0) {
       char now[32];
       lc_now_rfc3339(now);
       json_object_set_new(md, "deletionTimestamp", json_string(now));
@@ -687,32 +861,75 @@ int lc_obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *n
   return 200;
 }
 
-/* DeleteOptions from the body (optional) and the query. */
-static void delete_opts(const lc_request *rq, char *prop, size_t propsz, char *uid, size_t uidsz,
-                        int64_t *rv) {
-  snprintf(prop, propsz, "%s", rq->q.propagation);
-  *uid = 0;
-  *rv = 0;
-  if (!rq->body_len) return;
-  json_t *o = json_loadb(rq->body, rq->body_len, 0, NULL);
-  if (!o) return;
-  const char *p = json_string_value(json_object_get(o, "propagationPolicy"));
-  if (p) snprintf(prop, propsz, "%s", p);
-  json_t *od = json_object_get(o, "orphanDependents");
-  if (json_is_true(od) && !*prop) snprintf(prop, propsz, "Orphan");
-  json_t *pc = json_object_get(o, "preconditions");
+/* Background controllers (GC, namespace and CRD cleanup) delete without waiting for a kubelet. */
+int lc_obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *name,
+                  const char *propagation, const char *pre_uid, int64_t pre_rv, lh_store_obj *out,
+                  int *gone, json_t **status) {
+  return obj_delete(s, t, ns, name, propagation, pre_uid, pre_rv, 0, out, gone, status);
+}
+
+/* DeleteOptions from the body (optional; JSON or protobuf) and the query. */
+typedef struct del_opts {
+  char prop[32];  /* propagationPolicy or "" */
+  char uid[64];   /* preconditions.uid or "" */
+  int64_t rv;     /* preconditions.resourceVersion or 0 */
+  long grace;     /* gracePeriodSeconds, -1 when not given */
+  int dry_run;
+} del_opts;
+
+/* Fills o. Returns 0, or -1 with resp filled (400/415) when the body is not valid DeleteOptions. */
+static int delete_opts(const lc_request *rq, del_opts *o, lc_response *resp) {
+  memset(o, 0, sizeof *o);
+  snprintf(o->prop, sizeof o->prop, "%s", rq->q.propagation);
+  o->grace = rq->q.grace_period;
+  o->dry_run = rq->q.dry_run;
+  if (!rq->body_len) return 0;
+  json_t *j;
+  if (lc_proto_is_content_type(rq->content_type)) {
+    j = parse_proto_body(rq, resp);
+    if (!j) return -1;
+  } else {
+    json_error_t err;
+    j = json_loadb(rq->body, rq->body_len, 0, &err);
+    if (!json_is_object(j)) { /* a 1.20 apiserver answers 500 here, without a reason */
+      char m[300];
+      snprintf(m, sizeof m, "couldn't get version/kind; json parse error: %s", j ? "not a JSON object" : err.text);
+      json_decref(j);
+      resp_status(resp, lc_status_new(500, NULL, m, 0, NULL, NULL, NULL));
+      return -1;
+    }
+  }
+  const char *k = json_string_value(json_object_get(j, "kind"));
+  if (k && strcmp(k, "DeleteOptions")) {
+    char m[300];
+    snprintf(m, sizeof m, "the body of a DELETE must be DeleteOptions, not %.100s", k);
+    json_decref(j);
+    resp_status(resp, lc_status_bad_request(m));
+    return -1;
+  }
+  const char *p = json_string_value(json_object_get(j, "propagationPolicy"));
+  if (p) snprintf(o->prop, sizeof o->prop, "%s", p);
+  json_t *od = json_object_get(j, "orphanDependents");
+  if (json_is_true(od) && !o->prop[0]) snprintf(o->prop, sizeof o->prop, "Orphan");
+  json_t *pc = json_object_get(j, "preconditions");
   const char *u = json_string_value(json_object_get(pc, "uid"));
-  if (u) snprintf(uid, uidsz, "%s", u);
+  if (u) snprintf(o->uid, sizeof o->uid, "%s", u);
   const char *r = json_string_value(json_object_get(pc, "resourceVersion"));
-  if (r) *rv = strtoll(r, NULL, 10);
-  json_decref(o);
+  if (r) o->rv = strtoll(r, NULL, 10);
+  json_t *g = json_object_get(j, "gracePeriodSeconds");
+  if (json_is_integer(g)) o->grace = (long)json_integer_value(g);
+  size_t i;
+  json_t *d;
+  json_array_foreach(json_object_get(j, "dryRun"), i, d) if (json_is_string(d) && !strcmp(json_string_value(d), "All"))
+      o->dry_run = 1;
+  json_decref(j);
+  return 0;
 }
 
 static void handle_delete(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
-  char prop[32], uid[64];
-  int64_t prv;
-  delete_opts(rq, prop, sizeof prop, uid, sizeof uid, &prv);
-  if (rq->q.dry_run) {
+  del_opts d;
+  if (delete_opts(rq, &d, resp)) return;
+  if (d.dry_run) {
     lh_store_obj o = {0};
     int rc = lh_store_get(s->store, t->key, t->namespaced ? rq->route.ns : "", rq->route.name, &o);
     if (rc) resp_status(resp, store_status(rc, t, rq->route.name));
@@ -722,17 +939,21 @@ static void handle_delete(lc_server *s, const lc_request *rq, const lc_rtype *t,
   lh_store_obj out = {0};
   int gone = 0;
   json_t *st = NULL;
-  int code = lc_obj_delete(s, t, rq->route.ns, rq->route.name, *prop ? prop : NULL, uid, prv, &out, &gone, &st);
+  int code = obj_delete(s, t, rq->route.ns, rq->route.name, d.prop[0] ? d.prop : NULL, d.uid, d.rv, d.grace, &out,
+                        &gone, &st);
   if (code != 200) {
     resp_status(resp, st);
     return;
   }
-  if (gone && t->is_cr) {
+  /* an immediate deletion answers a Status, except for kinds whose strategy returns the deleted
+   * object (pods and services in 1.20) */
+  int returns_object = !t->group[0] && (!strcmp(t->plural, "pods") || !strcmp(t->plural, "services"));
+  if (gone && !returns_object) {
     json_t *o = json_loadb(out.json, out.len, 0, NULL);
     json_t *ok = lc_status_success(200, rq->route.name, t->group, t->plural);
     json_object_del(ok, "code");
-    json_t *d = json_object_get(ok, "details");
-    if (o && d && mstr(o, "uid")) json_object_set_new(d, "uid", json_string(mstr(o, "uid")));
+    json_t *det = json_object_get(ok, "details");
+    if (o && det && mstr(o, "uid")) json_object_set_new(det, "uid", json_string(mstr(o, "uid")));
     json_decref(o);
     lh_store_obj_clear(&out);
     resp_json(resp, 200, ok);
@@ -756,6 +977,10 @@ typedef struct list_ctx {
   int collect;
   char (*names)[2][LC_NAME_MAX];
   size_t nn, cap;
+  /* Table output: rows are appended here instead of item text to buf */
+  json_t *rows;
+  int include;
+  time_t now;
 } list_ctx;
 
 static int list_filter(void *ud, const char *ns, const char *name, const char *json, size_t len) {
@@ -784,6 +1009,20 @@ static int list_item(void *ud, const char *ns, const char *name, const char *jso
     snprintf(c->names[c->nn][0], LC_NAME_MAX, "%s", ns);
     snprintf(c->names[c->nn][1], LC_NAME_MAX, "%s", name);
     c->nn++;
+    return 0;
+  }
+  if (c->rows) {
+    json_t *o = json_loadb(json, len, 0, NULL);
+    if (!o) return 0;
+    if (c->rewrite) {
+      char av[200];
+      api_version_of(c->t, av, sizeof av);
+      json_object_set_new(o, "apiVersion", json_string(av));
+    }
+    json_t *row = lc_table_row(c->t, o, c->include, c->now);
+    json_decref(o);
+    if (!row || json_array_append_new(c->rows, row)) return -100;
+    c->n++;
     return 0;
   }
   if (c->n++ && lh_buf_add(c->buf, ",", 1)) return -100;
@@ -831,7 +1070,88 @@ static int compile_selectors(const lc_request *rq, const lc_rtype *t, list_ctx *
   return 0;
 }
 
+/* A list as a meta.k8s.io Table (kubectl get). */
+static void handle_list_table(lc_server *s, const lc_request *rq, const lc_rtype *t, int version,
+                              lc_response *resp) {
+  list_ctx c = {0};
+  c.t = t;
+  json_t *tb = NULL;
+  if (compile_selectors(rq, t, &c, resp, rq->q.label_selector, rq->q.field_selector)) goto out;
+  tb = lc_table_new(t, version, 1);
+  if (!tb) {
+    resp_status(resp, lc_status_internal("out of memory"));
+    goto out;
+  }
+  c.rows = json_object_get(tb, "rows");
+  c.include = lc_table_include_parse(rq->q.include_object);
+  c.now = time(NULL);
+  c.rewrite = t->is_cr && strcmp(t->version, lc_registry_find_key(&s->reg, t->key)->version) != 0;
+  lh_store_list_opts o = {.ns = (t->namespaced && rq->route.has_ns) ? rq->route.ns : NULL,
+                          .limit = rq->q.limit,
+                          .continue_token = *rq->q.continue_tok ? rq->q.continue_tok : NULL,
+                          .filter = (c.ls || c.fs) ? list_filter : NULL,
+                          .filter_ud = &c};
+  lh_store_list_result res;
+  memset(&res, 0, sizeof res);
+  int rc = lh_store_list(s->store, t->key, &o, list_item, &c, &res);
+  if (rc) {
+    if (rc == LH_STORE_EEXPIRED)
+      resp_status(resp, lc_status_expired(
+                            "The provided continue parameter is too old to display a consistent list "
+                            "result. You can start a new list without the continue parameter."));
+    else if (rc == LH_STORE_EINVAL)
+      resp_status(resp, lc_status_bad_request("continue key is not valid"));
+    else
+      resp_status(resp, lc_status_internal(rc == -100 ? "out of memory" : lh_store_strerror(rc)));
+    goto out;
+  }
+  json_t *md = json_object_get(tb, "metadata");
+  char rv[32];
+  snprintf(rv, sizeof rv, "%lld", (long long)res.rv);
+  json_object_set_new(md, "resourceVersion", json_string(rv));
+  if (res.continue_token[0]) {
+    json_object_set_new(md, "continue", json_string(res.continue_token));
+    if (res.remaining >= 0) json_object_set_new(md, "remainingItemCount", json_integer(res.remaining));
+  }
+  resp_json(resp, 200, tb);
+  tb = NULL;
+out:
+  json_decref(tb);
+  lh_label_selector_free(c.ls);
+  lh_field_selector_free(c.fs);
+}
+
+/* One object as a Table (kubectl get NAME). Takes o->json. */
+static void resp_obj_table(lc_response *resp, const lc_rtype *t, int version, const char *include,
+                           lh_store_obj *o) {
+  json_t *obj = json_loadb(o->json, o->len, 0, NULL);
+  lh_store_obj_clear(o);
+  if (obj && t->is_cr) {
+    char av[200];
+    api_version_of(t, av, sizeof av);
+    json_object_set_new(obj, "apiVersion", json_string(av));
+  }
+  json_t *tb = obj ? lc_table_new(t, version, 1) : NULL;
+  json_t *row = tb ? lc_table_row(t, obj, lc_table_include_parse(include), time(NULL)) : NULL;
+  if (!row) {
+    json_decref(obj);
+    json_decref(tb);
+    resp_status(resp, lc_status_internal("out of memory"));
+    return;
+  }
+  const char *rv = mstr(obj, "resourceVersion");
+  if (rv) json_object_set_new(json_object_get(tb, "metadata"), "resourceVersion", json_string(rv));
+  json_array_append_new(json_object_get(tb, "rows"), row);
+  json_decref(obj);
+  resp_json(resp, 200, tb);
+}
+
 static void handle_list(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
+  int tv = lc_table_accept(rq->accept);
+  if (tv) {
+    handle_list_table(s, rq, t, tv, resp);
+    return;
+  }
   list_ctx c = {0};
   c.t = t;
   if (compile_selectors(rq, t, &c, resp, rq->q.label_selector, rq->q.field_selector)) goto out;
@@ -908,9 +1228,8 @@ static void handle_deletecollection(lc_server *s, const lc_request *rq, const lc
     resp_status(resp, lc_status_internal(lh_store_strerror(rc)));
     goto out;
   }
-  char prop[32], uid[64];
-  int64_t prv;
-  delete_opts(rq, prop, sizeof prop, uid, sizeof uid, &prv);
+  del_opts d;
+  if (delete_opts(rq, &d, resp)) goto out;
   lh_buf buf;
   lh_buf_init(&buf, LIST_CAP);
   char av[200];
@@ -923,7 +1242,16 @@ static void handle_deletecollection(lc_server *s, const lc_request *rq, const lc
     lh_store_obj out = {0};
     int gone;
     json_t *st = NULL;
-    if (lc_obj_delete(s, t, c.names[i][0], c.names[i][1], *prop ? prop : NULL, NULL, 0, &out, &gone, &st) == 200) {
+    if (d.dry_run) { /* dryRun=All: report what would be deleted, write nothing */
+      if (lh_store_get(s->store, t->key, t->namespaced ? c.names[i][0] : "", c.names[i][1], &out) == 0) {
+        if (n++) lh_buf_add(&buf, ",", 1);
+        lh_buf_add(&buf, out.json, out.len);
+      }
+      lh_store_obj_clear(&out);
+      continue;
+    }
+    if (obj_delete(s, t, c.names[i][0], c.names[i][1], d.prop[0] ? d.prop : NULL, NULL, 0, d.grace, &out, &gone,
+                   &st) == 200) {
       if (n++) lh_buf_add(&buf, ",", 1);
       lh_buf_add(&buf, out.json, out.len);
     }
@@ -1040,6 +1368,11 @@ static int prepare_watch(lc_server *s, const lc_request *rq, const lc_rtype *t, 
   }
   ws->timeout_s = rq->q.timeout_seconds;
   ws->bookmarks = rq->q.allow_bookmarks;
+  ws->table = lc_table_accept(rq->accept);
+  ws->include_object = lc_table_include_parse(rq->q.include_object);
+  snprintf(ws->group, sizeof ws->group, "%s", t->group);
+  snprintf(ws->version, sizeof ws->version, "%s", t->version);
+  snprintf(ws->plural, sizeof ws->plural, "%s", t->plural);
   /* validate selectors now so errors are a plain 400 */
   list_ctx c = {0};
   int bad = compile_selectors(rq, t, &c, resp, ws->label_selector, ws->field_selector);
@@ -1174,7 +1507,9 @@ int lc_api_handle(lc_server *s, const lc_request *rq, lc_response *resp, lc_watc
     }
     lh_store_obj o = {0};
     int rc = lh_store_get(s->store, t->key, t->namespaced ? r->ns : "", r->name, &o);
+    int tv = *sub ? 0 : lc_table_accept(rq->accept);
     if (rc) resp_status(resp, store_status(rc, t, r->name));
+    else if (tv) resp_obj_table(resp, t, tv, rq->q.include_object, &o);
     else resp_obj_for(resp, 200, t, &o);
     return LC_HANDLED;
   }

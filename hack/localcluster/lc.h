@@ -32,7 +32,11 @@ typedef struct lc_server {
   /* Asks the loop to call lc_gc_run() after delay_ms (server.c sets it; NULL in unit tests,
    * which call lc_gc_run() themselves). */
   void (*kick)(struct lc_server *s, int delay_ms);
+  uint32_t svc_base;         /* Service clusterIP range (host order); svc_bits 0 → the default */
+  int svc_bits;
 } lc_server;
+
+#define LC_SERVICE_CIDR_DEFAULT "10.96.0.0/24"
 
 typedef struct lc_request {
   const char *method;        /* "GET", "POST", "PUT", "PATCH", "DELETE", ... */
@@ -64,6 +68,13 @@ typedef struct lc_watch_spec {
   int send_initial;          /* rv unset/"0": synthetic ADDED for existing objects first */
   long timeout_s;
   int bookmarks;
+  /* Table output (kubectl get -w): 0 plain events, else the lc_table_accept() version; the
+   * type is looked up again by group/version/plural for each event */
+  int table;
+  int include_object;        /* LC_INCLUDE_* */
+  char group[128];
+  char version[64];
+  char plural[128];
 } lc_watch_spec;
 
 #define LC_HANDLED 0
@@ -84,7 +95,14 @@ int lc_obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *n
 
 /* Helpers (objmeta.c). */
 void lc_now_rfc3339(char out[32]);
+/* The time secs seconds from now, RFC 3339 UTC. */
+void lc_time_rfc3339_after(char out[32], long secs);
 void lc_uuid4(char out[37]);
+/* Parses an IPv4 "a.b.c.d/n" (host bits cleared into *base, host byte order). 0 or -1. */
+int lc_parse_cidr(const char *s, uint32_t *base, int *bits);
+/* Parses a dotted IPv4 address. 0 or -1. */
+int lc_parse_ipv4(const char *s, uint32_t *out);
+
 /* 0 if name is a DNS-1123 subdomain (label when label != 0), else -1 and a message. */
 int lc_dns1123(const char *name, int label, char *msg, size_t msgsz);
 

@@ -5,6 +5,7 @@
  *                      [--node-memory Q] [--node-gpu N] [--node-labels k=v,...]]
  *                      [--bookmark-interval SECONDS] [--event-retention N] [--log-level LEVEL]
  * --event-retention: watch history kept; older resourceVersions get 410 Expired (default 100000).
+ * --service-cluster-ip-range: where Services get their clusterIP (default 10.96.0.0/24).
  *
  * Bad flags: a message and exit 2. Start-up failures: exit 1. SIGINT/SIGTERM: clean shutdown
  * (listeners closed, store closed), exit 0. */
@@ -41,6 +42,7 @@ static void usage(FILE *f) {
           "                          [--nodes N] [--node-cpu Q] [--node-memory Q] [--node-gpu N]\n"
           "                          [--node-labels k=v,...] [--bookmark-interval SECONDS]\n"
           "                          [--event-retention N] [--log-level debug|info|warn|error]\n"
+          "                          [--service-cluster-ip-range CIDR]\n"
           "A Kubernetes-compatible API server (v1.20 API) on SQLite, for kubectl and lahar.\n"
           "Defaults: --listen 127.0.0.1:6443 --data-dir ./.lahar\n");
 }
@@ -67,7 +69,9 @@ int main(int argc, char **argv) {
   const char *cert = NULL, *key = NULL;
   lc_sim_nodes_opts nodes = {0};
   long bookmark = 60, retention = 0;
-  enum { O_LISTEN = 1, O_DATA, O_KCFG, O_CERT, O_KEY, O_NODES, O_CPU, O_MEM, O_GPU, O_LABELS, O_BOOKMARK, O_LOG, O_HELP, O_RETENTION };
+  const char *svc_cidr = NULL;
+  enum { O_LISTEN = 1, O_DATA, O_KCFG, O_CERT, O_KEY, O_NODES, O_CPU, O_MEM, O_GPU, O_LABELS, O_BOOKMARK, O_LOG, O_HELP,
+         O_RETENTION, O_SVC_CIDR };
   static const struct option opts[] = {
       {"listen", required_argument, NULL, O_LISTEN},      {"data-dir", required_argument, NULL, O_DATA},
       {"kubeconfig-out", required_argument, NULL, O_KCFG}, {"tls-cert", required_argument, NULL, O_CERT},
@@ -75,7 +79,8 @@ int main(int argc, char **argv) {
       {"node-cpu", required_argument, NULL, O_CPU},       {"node-memory", required_argument, NULL, O_MEM},
       {"node-gpu", required_argument, NULL, O_GPU},       {"node-labels", required_argument, NULL, O_LABELS},
       {"bookmark-interval", required_argument, NULL, O_BOOKMARK},
-      {"log-level", required_argument, NULL, O_LOG},      {"event-retention", required_argument, NULL, O_RETENTION},      {"help", no_argument, NULL, O_HELP},
+      {"log-level", required_argument, NULL, O_LOG},      {"event-retention", required_argument, NULL, O_RETENTION},
+      {"service-cluster-ip-range", required_argument, NULL, O_SVC_CIDR}, {"help", no_argument, NULL, O_HELP},
       {NULL, 0, NULL, 0}};
   opterr = 0;
   int c;
@@ -109,6 +114,14 @@ int main(int argc, char **argv) {
       if (parse_long(optarg, &retention) || retention < 1)
         return bad("--event-retention: \"%s\" must be a positive number of events", optarg);
       break;
+    case O_SVC_CIDR: {
+      uint32_t base;
+      int bits;
+      if (lc_parse_cidr(optarg, &base, &bits) || bits < 8 || bits > 30)
+        return bad("--service-cluster-ip-range: \"%s\" must be an IPv4 CIDR from /8 to /30 (e.g. 10.96.0.0/24)", optarg);
+      svc_cidr = optarg;
+      break;
+    }
     case O_HELP: usage(stdout); return 0;
     case ':': return bad("%s needs a value", argv[optind - 1]);
     default: return bad("unknown flag %s", argv[optind - 1]);
@@ -144,7 +157,8 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   lc_server_opts so = {.host = host, .port = (int)port, .data_dir = data_dir, .tls_cert = cert, .tls_key = key,
-                       .bookmark_interval_s = (int)bookmark, .event_retention = retention};
+                       .bookmark_interval_s = (int)bookmark, .event_retention = retention,
+                       .service_cidr = svc_cidr};
   if (lc_server_init(&g_srv, &so, err, sizeof err)) {
     LH_ERROR(COMP, "%s", err);
     return 1;

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -15,6 +16,82 @@ void lc_now_rfc3339(char out[32]) {
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void lc_time_rfc3339_after(char out[32], long secs) {
+  time_t t = time(NULL) + (time_t)secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Standard base64 with padding of n bytes (new string or NULL). */
+static json_t *base64_str(const unsigned char *p, size_t n) {
+  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *o = malloc(4 * ((n + 2) / 3) + 1);
+  if (!o) return NULL;
+  size_t j = 0;
+  for (size_t i = 0; i < n; i += 3) {
+    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+    o[j++] = tab[(v >> 18) & 63];
+    o[j++] = tab[(v >> 12) & 63];
+    o[j++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+    o[j++] = i + 2 < n ? tab[v & 63] : '=';
+  }
+  o[j] = 0;
+  json_t *r = json_string(o);
+  free(o);
+  return r;
+}
+
+void lc_secret_fold_string_data(json_t *secret) {
+  json_t *sd = json_object_get(secret, "stringData");
+  if (!json_is_object(sd)) {
+    json_object_del(secret, "stringData");
+    return;
+  }
+  json_t *data = json_object_get(secret, "data");
+  if (!json_is_object(data)) {
+    data = json_object();
+    json_object_set_new(secret, "data", data);
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(sd, k, v) {
+    if (!json_is_string(v)) continue;
+    json_t *b = base64_str((const unsigned char *)json_string_value(v), json_string_length(v));
+    if (b) json_object_set_new(data, k, b);
+  }
+  json_object_del(secret, "stringData");
+}
+
+int lc_parse_ipv4(const char *s, uint32_t *out) {
+  unsigned a[4];
+  char tail;
+  if (!s || sscanf(s, "%3u.%3u.%3u.%3u%c", &a[0], &a[1], &a[2], &a[3], &tail) != 4) return -1;
+  for (int i = 0; i < 4; i++)
+    if (a[i] > 255) return -1;
+  for (const char *p = s; *p; p++) /* sscanf accepts "+1" and " 1" */
+    if (!isdigit((unsigned char)*p) && *p != '.') return -1;
+  *out = (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+  return 0;
+}
+
+int lc_parse_cidr(const char *s, uint32_t *base, int *bits) {
+  char ip[32];
+  const char *slash = s ? strchr(s, '/') : NULL;
+  if (!slash || (size_t)(slash - s) >= sizeof ip) return -1;
+  memcpy(ip, s, (size_t)(slash - s));
+  ip[slash - s] = 0;
+  char *end;
+  long b = strtol(slash + 1, &end, 10);
+  if (*end || end == slash + 1 || b < 1 || b > 32) return -1;
+  uint32_t a;
+  if (lc_parse_ipv4(ip, &a)) return -1;
+  uint32_t mask = b == 32 ? 0xffffffffu : ~(0xffffffffu >> b);
+  *base = a & mask;
+  *bits = (int)b;
+  return 0;
 }
 
 void lc_uuid4(char out[37]) {
@@ -140,6 +217,10 @@ void lc_defaults_create(const lc_rtype *t, json_t *obj) {
     }
     set_default(spec, "finalizers", json_pack("[s]", "kubernetes"));
     json_object_set_new(obj, "status", json_pack("{s:s}", "phase", "Active"));
+  } else if (!strcmp(t->plural, "secrets")) {
+    const char *ty = json_string_value(json_object_get(obj, "type"));
+    if (!ty || !*ty) json_object_set_new(obj, "type", json_string("Opaque"));
+    lc_secret_fold_string_data(obj);
   } else if (!strcmp(t->plural, "services")) {
     json_t *spec = json_object_get(obj, "spec");
     if (!json_is_object(spec)) return;

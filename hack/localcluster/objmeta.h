@@ -15,6 +15,10 @@ void lc_defaults_create(const lc_rtype *t, json_t *obj);
 /* Validates a built-in object. Returns NULL when valid, else a 422 Status (new reference). */
 json_t *lc_validate_builtin(const lc_rtype *t, const json_t *obj);
 
+/* Secrets: merges stringData into data (base64) and drops stringData, as the real server does
+ * on create and update. */
+void lc_secret_fold_string_data(json_t *secret);
+
 /* Pod QoS class of a pod spec: "Guaranteed", "Burstable" or "BestEffort". */
 const char *lc_pod_qos(const json_t *spec);
 

@@ -141,6 +141,10 @@ int lc_query_set(lc_query *q, const char *name, const char *v) {
   } else if (!strcmp(name, "propagationPolicy")) rc = set_str(q->propagation, sizeof q->propagation, v);
   else if (!strcmp(name, "fieldManager")) rc = set_str(q->field_manager, sizeof q->field_manager, v);
   else if (!strcmp(name, "container")) rc = set_str(q->container, sizeof q->container, v);
+  else if (!strcmp(name, "includeObject")) {
+    rc = (strcmp(v, "Object") && strcmp(v, "Metadata") && strcmp(v, "None") && *v) ||
+         set_str(q->include_object, sizeof q->include_object, v);
+  }
   else if (!strcmp(name, "limit")) rc = parse_long(v, &q->limit);
   else if (!strcmp(name, "timeoutSeconds")) rc = parse_long(v, &q->timeout_seconds);
   else if (!strcmp(name, "gracePeriodSeconds")) rc = parse_long(v, &q->grace_period);

@@ -53,6 +53,7 @@ typedef struct lc_query {
   char resource_version[64];
   char propagation[32];      /* propagationPolicy */
   char field_manager[128];
+  char include_object[16];   /* includeObject for Table output: "", Object, Metadata, None */
   long limit;                /* 0 = none */
   long timeout_seconds;      /* 0 = none */
   long grace_period;         /* -1 = not given */

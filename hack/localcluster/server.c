@@ -388,6 +388,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return 0;
 
   /* ---- WebSocket watch ---- */
+  case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+    /* Like a 1.20 apiserver (golang.org/x/net/websocket rejects a null origin): no Origin
+     * header → HTTP 403 with an empty body instead of the upgrade. */
+    if (!in || strcmp((const char *)in, "websocket") || lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) return 0;
+    static const char head[] = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+    unsigned char buf[LWS_PRE + sizeof head];
+    memcpy(buf + LWS_PRE, head, sizeof head - 1);
+    /* lws_add_http_header_status would say HTTP/1.0 here: the request line is not processed yet */
+    if (lws_write(wsi, buf + LWS_PRE, sizeof head - 1, LWS_WRITE_HTTP_HEADERS) != (int)(sizeof head - 1)) return -1;
+    return 1;
+  }
   case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0) return 1; /* like 1.20: Origin required */
     memset(p, 0, sizeof *p);
@@ -515,6 +526,10 @@ int lc_server_init(lc_server *s, const lc_server_opts *o, char *err, size_t errl
   g_priv.s = s;
   s->bookmark_interval_s = o->bookmark_interval_s > 0 ? o->bookmark_interval_s : 60;
   s->watch_queue_max = (size_t)64 << 20;
+  if (lc_parse_cidr(o->service_cidr ? o->service_cidr : LC_SERVICE_CIDR_DEFAULT, &s->svc_base, &s->svc_bits)) {
+    snprintf(err, errlen, "bad service cluster IP range %s", o->service_cidr);
+    return -1;
+  }
   if (lc_registry_init(&s->reg)) {
     snprintf(err, errlen, "out of memory");
     return -1;

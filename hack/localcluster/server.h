@@ -17,6 +17,7 @@ typedef struct lc_server_opts {
   const char *tls_key;
   int bookmark_interval_s; /* 0 → 60 */
   long event_retention;    /* watch history kept (store events); 0 → store default (100000) */
+  const char *service_cidr; /* Service clusterIP range; NULL → LC_SERVICE_CIDR_DEFAULT */
 } lc_server_opts;
 
 /* Opens everything and starts listening. Returns 0, or -1 with a message in err (the caller

@@ -3,7 +3,12 @@
  * the HTTP layer drains a watcher's queue when its socket is writable (chunked HTTP or one
  * WebSocket text frame per event). A watcher whose queue passes s->watch_queue_max bytes is
  * ended with an in-stream 410 Expired ERROR event (the client relists) so one slow reader never
- * holds memory or the loop. Timeouts and BOOKMARK events come from lc_hub_tick(). */
+ * holds memory or the loop. Timeouts and BOOKMARK events come from lc_hub_tick().
+ * Two kinds of watcher get events built for them alone: watchers with a label/field selector,
+ * which remember what they sent so that an object that starts matching arrives as ADDED and one
+ * that stops matching as DELETED (with its last matching content, like the real watch cache),
+ * and watchers that asked for Table output (kubectl get -w), whose events carry a one-row
+ * meta.k8s.io Table (column definitions on the first event only, as the real server does). */
 #ifndef LAHAR_LC_WATCH_H
 #define LAHAR_LC_WATCH_H
 
