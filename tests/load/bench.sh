@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# bench.sh — `make bench` entry of tests/load: the release local cluster's write throughput, watch
+# fan-out latency to 50 watchers and the compact informer's memory per pod, one JSON line per
+# measurement (see tests/load/loadtest.c, cmd_bench). Each line also carries the server's and the
+# client's CPU seconds and the seconds they spent waiting for a CPU (runqueue): on a shared
+# machine a large wait means the wall-clock numbers measured the machine's load, not lahar.
+# Exit status: 1 if a run failed (write errors, watchers incomplete); missed targets are
+# reported in the JSON ("meets_target": false), not as a failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for b in bin/lahar-localcluster bin/lahar-loadtest; do [ -x "$b" ] || make -s "$b" >/dev/null; done
+exec tests/load/with-localcluster.sh bin/lahar-localcluster bin/lahar-loadtest \
+  bench --pods "${LAHAR_BENCH_PODS:-10000}" --watchers 50 --inflight 64 --rate 500 --lat-pods 2000
