@@ -1,8 +1,9 @@
 /* action_allocate.c — Volcano's allocate. Phase 1 (lahar's answer to the node-drain problem):
  * gangs that already run but fell below minMember are refilled first, before any fresh group can
  * take the room; one that cannot be refilled is released whole (lahar.releaseBrokenGang).
- * Phase 2: queues are walked as a tree (hierarchy-aware, see pick_queue) to the leaf with the
- * lowest share, which is served one group at a time in job order; an overused leaf is skipped. Each group is tried all-or-nothing by lh_allocate_group. */
+ * Phase 2: queues are walked as a tree (hierarchy-aware, lh_qtree_pick) to the leaf with the
+ * lowest share counting its next task (QUEUE ORDER below), which is served one group at a time in
+ * job order; an overused leaf is skipped. Each group is tried all-or-nothing by lh_allocate_group. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@ static bool has_pending(const lh_session *s, int32_t g, bool nonbe_only) {
   return false;
 }
 
+/* Evicts the gang's running members. It has no tasks bound or pipelined in this cycle (which
+ * would stay behind): lh_allocate_group discarded its own attempt, commits happen only once a gang
+ * is ready, and victims.c never takes a gang with such tasks below minMember. */
 static void release_gang(lh_session *s, int32_t g) {
   size_t mark = lh_stmt_begin(s);
   for (int32_t k = s->g_off[g]; k < s->g_off[g + 1]; k++) {
@@ -85,37 +89,41 @@ static bool wants_allocate(lh_session *s, int32_t g) {
          (has_pending(s, g, true) || (lh_group_need(s, g) > 0 && has_pending(s, g, false)));
 }
 
-/* Hierarchical queue order (Volcano's hdrf idea over proportion's shares): starting at the top
- * level, take the child with the lowest share of its deserved (lh_queue_cmp) among those whose
- * subtree still has groups to try, and descend until a leaf. With flat queues this is simply
- * the lowest-share queue. kids[koff[p+1] .. koff[p+2]) are the children of p (p = -1: roots);
- * work[q] counts groups left in q's subtree. Returns -1 when nothing is left. */
-static int32_t pick_queue(const lh_session *s, const int32_t *koff, const int32_t *kids,
-                          const int32_t *work) {
-  int32_t at = -1;
-  for (;;) {
-    int32_t best = -1;
-    for (int32_t i = koff[at + 1]; i < koff[at + 2]; i++) {
-      int32_t q = kids[i];
-      if (work[q] > 0 && (best < 0 || lh_queue_cmp(s, q, best) < 0)) best = q;
-    }
-    if (best < 0) return at;
-    at = best;
+/* The request of the next task group g would get: its first pending task with a request (task
+ * order), all zero when it has none. The unit of Jefferson's divisor rule in the queue order. */
+static lh_res next_unit(const lh_session *s, int32_t g) {
+  for (int32_t k = s->g_off[g]; k < s->g_off[g + 1]; k++) {
+    int32_t t = s->g_tasks[k];
+    if (s->tst[t] == TS_PENDING && !lh_task_is_be(&s->snap->tasks[t])) return s->snap->tasks[t].req;
   }
+  lh_res z = {{0}};
+  return z;
 }
 
-static void work_sub(const lh_snapshot *sn, int32_t *work, int32_t q, int32_t n) {
-  for (; q >= 0; q = sn->queues[q].parent) work[q] -= n;
-}
-
+/* QUEUE ORDER. Queues are walked as a tree (lh_qtree_pick, Volcano's hdrf idea over proportion's
+ * shares): from the top, the child with the lowest share, down to a leaf. A queue's share is
+ * counted *after* the next task it would get (Jefferson / D'Hondt apportionment) rather than
+ * before it (Volcano's plain lowest-share order, which is Adams' method): with the overuse rule
+ * (a leaf at or above its deserved share in every dimension is skipped) this keeps every queue
+ * within one task of its water-filling share when demand exceeds supply. Ordering by the share
+ * before allocating hands every small queue its first task first, even one that deserves half a
+ * task, and a large queue can end several tasks short (4 one-task slots, weights 1, 1, 1, 5:
+ * deserved 0.5, 0.5, 0.5, 2.5: Adams gives 1, 1, 1, 1; this order gives 1, 0, 0, 3). A gang
+ * counts by one task, not by all of its members, so a starved queue's large gang is not put
+ * behind every small group of the others (its first task, not its size, decides its turn).
+ * Proof sketch for equal tasks of size T: if queue x ends below its share by more than T, every
+ * task another queue y got while x was that low had (y's allocation + T) / y's share at most
+ * (x's + T) / x's share < 1, so y stayed within its share; then the cluster is not full while x
+ * still has work — a contradiction unless x's tasks do not fit on the nodes left. */
 int lh_action_allocate(lh_session *s) {
   const lh_snapshot *sn = s->snap;
   size_t nq = sn->n_queues, ng = sn->n_groups;
   int32_t *list = lh_malloc((ng + 1) * sizeof(int32_t)), *off = lh_calloc(nq + 1, sizeof(int32_t));
-  int32_t *pos = lh_calloc(nq + 1, sizeof(int32_t)), *work = lh_calloc(nq + 1, sizeof(int32_t));
-  int32_t *koff = lh_calloc(nq + 2, sizeof(int32_t)), *kids = lh_malloc((nq + 1) * sizeof(int32_t));
-  if (!list || !off || !pos || !work || !koff || !kids) {
-    free(list), free(off), free(pos), free(work), free(koff), free(kids);
+  int32_t *pos = lh_calloc(nq + 1, sizeof(int32_t));
+  lh_res *unit = lh_calloc(nq + 1, sizeof(lh_res));
+  lh_qtree tr = {0};
+  if (!list || !off || !pos || !unit || lh_qtree_init(s, &tr)) {
+    free(list), free(off), free(pos), free(unit);
     return LH_ENOMEM;
   }
   repair_phase(s, list);
@@ -130,36 +138,26 @@ int lh_action_allocate(lh_session *s) {
   for (size_t q = 0; q < nq; q++) {
     lh_sort_groups(s, list + off[q], (size_t)(off[q + 1] - off[q]));
     pos[q] = off[q];
-    work_sub(sn, work, (int32_t)q, -(off[q + 1] - off[q]));
-  }
-  /* children lists by parent (index order), the roots under the virtual parent -1 */
-  for (size_t q = 0; q < nq; q++) koff[sn->queues[q].parent + 2]++;
-  for (size_t i = 0; i < nq + 1; i++) koff[i + 1] += koff[i];
-  {
-    int32_t *cur = lh_malloc((nq + 2) * sizeof(int32_t));
-    if (!cur) {
-      free(list), free(off), free(pos), free(work), free(koff), free(kids);
-      return LH_ENOMEM;
-    }
-    memcpy(cur, koff, (nq + 2) * sizeof(int32_t));
-    for (size_t q = 0; q < nq; q++) kids[cur[sn->queues[q].parent + 1]++] = (int32_t)q;
-    free(cur);
+    lh_qtree_add(s, &tr, (int32_t)q, off[q + 1] - off[q]);
+    if (off[q + 1] > off[q]) unit[q] = next_unit(s, list[off[q]]);
   }
   while (!s->oom) {
-    int32_t best = pick_queue(s, koff, kids, work);
+    int32_t best = lh_qtree_pick(s, &tr, unit);
     if (best < 0) break;
     if (lh_queue_overused(s, best)) {
-      work_sub(sn, work, best, off[best + 1] - pos[best]);
+      lh_qtree_add(s, &tr, best, -(off[best + 1] - pos[best]));
       for (; pos[best] < off[best + 1]; pos[best]++)
         if (lh_group_need(s, list[pos[best]]) > 0) overused_reason(s, best, list[pos[best]]);
       continue;
     }
     int32_t g = list[pos[best]++];
-    work_sub(sn, work, best, 1);
+    lh_qtree_add(s, &tr, best, -1);
+    if (pos[best] < off[best + 1]) unit[best] = next_unit(s, list[pos[best]]);
     s->groups[g].tried = true;
     lh_allocate_group(s, g, LH_MODE_ALLOCATE);
   }
-  free(list), free(off), free(pos), free(work), free(koff), free(kids);
+  free(list), free(off), free(pos), free(unit);
+  lh_qtree_free(&tr);
   return s->oom ? LH_ENOMEM : 0;
 }
 

@@ -2,7 +2,8 @@
  * queue is open, is a leaf, and can still hold the group's minResources within its capability
  * and deserved share counting what is allocated and what earlier admitted groups reserved
  * (proportion's JobEnqueueable), and, with overcommit, within the cluster times
- * overcommit-factor. Queues take turns in queue order, groups inside a queue in job order. */
+ * overcommit-factor. Queues take turns in allocate's hierarchical queue order (a queue tree is
+ * walked top down, lowest share first at every level), groups inside a queue in job order. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,8 @@ int lh_action_enqueue(lh_session *s) {
   size_t nq = sn->n_queues;
   int32_t *off = lh_calloc(nq + 1, sizeof(int32_t)), *list = lh_malloc((sn->n_groups + 1) * sizeof(int32_t));
   int32_t *pos = lh_calloc(nq + 1, sizeof(int32_t)), *qs = lh_malloc((nq + 1) * sizeof(int32_t));
-  if (!off || !list || !pos || !qs) {
+  lh_qtree tr = {0};
+  if (!off || !list || !pos || !qs || lh_qtree_init(s, &tr)) {
     free(off), free(list), free(pos), free(qs);
     return LH_ENOMEM;
   }
@@ -105,16 +107,12 @@ int lh_action_enqueue(lh_session *s) {
   for (size_t q = 0; q < nq; q++) {
     lh_sort_groups(s, list + off[q], (size_t)(off[q + 1] - off[q]));
     pos[q] = off[q];
-    qs[q] = (int32_t)q;
   }
-  /* queue order is by allocated share, which enqueue does not change: sort once, then take
-     one group per queue per round */
-  for (size_t i = 1; i < nq; i++)
-    for (size_t j = i; j > 0 && lh_queue_cmp(s, qs[j], qs[j - 1]) < 0; j--) {
-      int32_t t = qs[j];
-      qs[j] = qs[j - 1];
-      qs[j - 1] = t;
-    }
+  /* queue order is allocate's hierarchical walk (lowest share first at every level of the queue
+     tree), and shares depend on allocations, which enqueue does not change: fix the order once
+     (depth first, children by share), then take one group per queue per round */
+  lh_qtree_order(s, &tr, qs);
+  lh_qtree_free(&tr);
   for (bool any = true; any && !s->oom;) {
     any = false;
     for (size_t i = 0; i < nq; i++) {

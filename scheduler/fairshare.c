@@ -100,7 +100,9 @@ void lh_fairshare(lh_session *s) {
   free(tmp);
 }
 
-double lh_queue_share_of(const lh_session *s, int32_t q) {
+double lh_queue_share_of(const lh_session *s, int32_t q) { return lh_queue_share_after(s, q, NULL); }
+
+double lh_queue_share_after(const lh_session *s, int32_t q, const lh_res *r) {
   const lh_squeue *sq = &s->queues[q];
   double share = 0;
   if (!lh_conf_hook(s->conf, LH_PL_PROPORTION, LH_HOOK_QUEUE_ORDER)) {
@@ -108,15 +110,16 @@ double lh_queue_share_of(const lh_session *s, int32_t q) {
     if (!lh_conf_hook(s->conf, LH_PL_DRF, LH_HOOK_HIERARCHY)) return 0;
     for (int d = 0; d < LH_RES_N; d++)
       if (s->total.v[d] > 0) {
-        double v = (double)sq->alloc.v[d] / (double)s->total.v[d];
+        double v = (double)(sq->alloc.v[d] + (r ? r->v[d] : 0)) / (double)s->total.v[d];
         if (v > share) share = v;
       }
     return share / (double)s->snap->queues[q].weight;
   }
   for (int d = 0; d < LH_RES_N; d++) {
+    int64_t a = sq->alloc.v[d] + (r ? r->v[d] : 0);
     double v;
-    if (sq->deserved.v[d] == 0) v = sq->alloc.v[d] > 0 ? 1 : 0;
-    else v = (double)sq->alloc.v[d] / (double)sq->deserved.v[d];
+    if (sq->deserved.v[d] == 0) v = a > 0 ? 1 : 0;
+    else v = (double)a / (double)sq->deserved.v[d];
     if (v > share) share = v;
   }
   return share;

@@ -232,10 +232,13 @@ size_t lh_snapshot_mem_bytes(const lh_snapshot *s);
  * podaffinity, tainttoleration, imagelocality, podtopologyspread, selectorspread) and the
  * predicates plugin's predicate.* switches are accepted and have no effect (no such inputs).
  * Queue order in allocate walks the queue tree: at each level the child with the lowest share of
- * its deserved (hdrf-style) that still has work, down to a leaf; groups on a queue with children
- * are refused. Reclaim: victim queues are simulated per attempt (a queue loses tasks only while
+ * its deserved (hdrf-style) counting the next task it would get, that still has work, down to a
+ * leaf, so each queue ends within one task of its water-filling share when demand exceeds
+ * supply; groups on a queue with children are refused. Enqueue and reclaim walk the same tree by
+ * the shares before allocating. Reclaim: victim queues are simulated per attempt (a queue loses tasks only while
  * still above its deserved share), the reclaiming queue stays within its deserved share, victims
- * are lowest priority first, then fewest (see scheduler/victims.c).
+ * are lowest priority first, then fewest (see scheduler/victims.c); a gang that got tasks earlier
+ * in the cycle is never evicted whole in that cycle.
  * Implemented plugins: priority, gang, conformance (kube-system and priority >= 2000000000 are
  * never victims), drf, predicates, proportion, nodeorder, binpack, overcommit
  * (overcommit-factor). Per-plugin switches honoured: enableJobOrder, enableQueueOrder,

@@ -33,6 +33,7 @@ typedef struct {
   int32_t ready;   /* RUNNING + SUCCEEDED + ALLOCATED */
   int32_t waiting; /* PIPELINED */
   int32_t running; /* RUNNING from the snapshot still in place */
+  int32_t fresh;   /* ALLOCATED or PIPELINED in this cycle (committed or in an open statement) */
   int32_t pinned;  /* cluster of its placed tasks, -1 = none */
   int32_t phase;   /* lh_group_phase, after enqueue */
   bool admitted;   /* admitted by enqueue in this cycle */
@@ -120,6 +121,8 @@ void lh_stmt_discard(lh_session *s, size_t mark);
 /* fairshare.c */
 void lh_fairshare(lh_session *s);
 double lh_queue_share_of(const lh_session *s, int32_t q);
+/* The share queue q would have with r more allocated (r NULL: its share now). */
+double lh_queue_share_after(const lh_session *s, int32_t q, const lh_res *r);
 bool lh_queue_overused(const lh_session *s, int32_t q);
 /* Does adding r to queue q (and its ancestors) stay within capability? inq: count the queue's
  * inqueue reservations too (enqueue). On false writes "queue q at capability: cpu 64/64". */
@@ -154,6 +157,24 @@ void lh_fail_text(const lh_session *s, const lh_fail *f, int32_t cluster, char *
 int lh_job_cmp(const lh_session *s, int32_t a, int32_t b);
 int lh_queue_cmp(const lh_session *s, int32_t a, int32_t b);
 void lh_sort_groups(const lh_session *s, int32_t *g, size_t n);
+/* The queue tree, for the hierarchical queue order every action shares. The children of queue p
+ * are kids[koff[p + 1] .. koff[p + 2]) (p = -1: the top-level queues; index order until
+ * lh_qtree_order sorts them, which nothing else depends on: ties break by name); work[q]
+ * counts what is left to serve in q's subtree (the caller fills it through lh_qtree_add). */
+typedef struct {
+  int32_t *koff, *kids, *work;
+} lh_qtree;
+int lh_qtree_init(const lh_session *s, lh_qtree *t); /* 0 or LH_ENOMEM (t then holds nothing) */
+void lh_qtree_free(lh_qtree *t);
+void lh_qtree_add(const lh_session *s, lh_qtree *t, int32_t q, int32_t n); /* q and ancestors */
+/* The queue to serve next: from the top, the child whose subtree has work with the lowest share,
+ * down to a queue without children; -1 when no work is left. With unit (per leaf: the request of
+ * the next task it would get), children compare by their share after that task (for an inner
+ * queue: the task of the leaf the walk would reach below it); with unit NULL by their share now. */
+int32_t lh_qtree_pick(const lh_session *s, const lh_qtree *t, const lh_res *unit);
+/* Every queue in walk order with today's shares (depth first, children by lowest share), for
+ * actions that do not change shares while they run; out has room for n_queues. */
+void lh_qtree_order(const lh_session *s, const lh_qtree *t, int32_t *out);
 
 /* gang.c: trying one group */
 /* Tries to reach the gang's minMember (and place every pending task it can) in one cluster.

@@ -37,6 +37,7 @@ void lh_stmt_allocate(lh_session *s, int32_t t, int32_t cluster, int32_t bin) {
   b->pods_used++;
   idle_add(s, cluster, &mt->req, -1);
   g->ready++;
+  g->fresh++;
   if (g->pinned < 0) g->pinned = cluster;
   queue_add(s, mt->group, &mt->req, 1);
 }
@@ -53,6 +54,7 @@ void lh_stmt_pipeline(lh_session *s, int32_t t, int32_t cluster, int32_t bin) {
   lh_res_add(&b->pipe, &mt->req);
   b->pods_pipe++;
   g->waiting++;
+  g->fresh++;
   if (g->pinned < 0) g->pinned = cluster;
   queue_add(s, mt->group, &mt->req, 1);
 }
@@ -108,6 +110,7 @@ void lh_stmt_discard(lh_session *s, size_t mark) {
       b->pods_used--;
       idle_add(s, op->cluster, &mt->req, 1);
       g->ready--;
+      g->fresh--;
       queue_add(s, mt->group, &mt->req, -1);
       s->tst[op->task] = TS_PENDING;
       s->tbin[op->task] = s->tcluster[op->task] = -1;
@@ -115,6 +118,7 @@ void lh_stmt_discard(lh_session *s, size_t mark) {
       lh_res_sub(&b->pipe, &mt->req);
       b->pods_pipe--;
       g->waiting--;
+      g->fresh--;
       queue_add(s, mt->group, &mt->req, -1);
       s->tst[op->task] = TS_PENDING;
       s->tbin[op->task] = s->tcluster[op->task] = -1;

@@ -30,7 +30,14 @@
  * ancestor) must stay within its deserved share with the whole gang's new tasks counted
  * (proportion's Preemptive, switch enablePreemptive) and within its capability.
  * GANG RULE. A victim whose gang would drop below minMember takes its whole gang with it, so no
- * other gang is ever left broken. CONFORMANCE. Tasks of groups in namespace kube-system and
+ * other gang is ever left broken. Members bound (ALLOCATED) or pipelined earlier in this cycle
+ * count towards minMember like running ones (Volcano's gang plugin counts Allocated/Pipelined
+ * tasks as occupied), and they are never victims themselves: their statement was committed —
+ * Volcano dispatches a committed bind and no later statement of the session can take it back.
+ * So a gang that got tasks in this cycle may lose surplus running members, but is never chosen
+ * as a whole-gang victim in the same cycle (that would evict its running members and leave the
+ * fresh binds behind, the gang partly placed); it becomes one next cycle, once those tasks run.
+ * Only the binds of the evicting statement itself are discarded, by its own discard. CONFORMANCE. Tasks of groups in namespace kube-system and
  * critical tasks (group or task priority >= 2000000000, Kubernetes' system-critical range) are
  * never victims. */
 #include <stdio.h>
@@ -255,6 +262,10 @@ static bool cost_bin(lh_session *s, lh_vindex *x, int32_t J, int32_t t, int32_t 
        the gang below minMember takes the whole gang instead */
     if (gang && s->groups[G].ready - x->gtaken[G] - 1 < sn->groups[G].min_member)
       vs[i].whole = true;
+    /* a gang placed in this very cycle (binds committed, or pipelined tasks waiting) is never a
+       whole-gang victim: its new tasks are decisions already made, so evicting its running
+       members would leave it partly placed (see GANG RULE above) */
+    if (vs[i].whole && s->groups[G].fresh > 0) continue;
     lh_res uf = {{0}}, ut = {{0}}; /* freed on this node; taken from the queue */
     int32_t up = 0, uc = 0;
     if (vs[i].whole) {

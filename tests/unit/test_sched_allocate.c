@@ -262,6 +262,42 @@ static void lowest_share_queue_first(void **st) {
   lh_snapshot_free(s);
 }
 
+/* 4.0b queue order counts a queue's share after its next task (Jefferson): 6 one-cpu slots,
+ * queue "big" (weight 8) and s1..s4 (weight 1), six one-task groups each: deserved 4 and 0.5 x 4.
+ * Lowest share *before* allocating gives big 1, s1..s4 1 each, big 1 more: big ends 2 short of
+ * its 4. Every queue must end within one task of its share: big 4 (or 3), the s queues 0 or 1. */
+static void queues_get_share_within_one_task(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 6, tk_res(1000, TK_GI, 0), 110);
+  const char *qn[5] = {"big", "s1", "s2", "s3", "s4"};
+  int gs[5][6];
+  for (int q = 0; q < 5; q++) {
+    tk_queue(s, qn[q], q == 0 ? 8 : 1);
+    for (int i = 0; i < 6; i++) {
+      char gn[16];
+      snprintf(gn, sizeof gn, "%s-%d", qn[q], i);
+      gs[q][i] = tk_group(s, gn, qn[q], 1, 0, i, LH_GROUP_INQUEUE);
+      tk_tasks(s, gs[q][i], 1, tk_res(1000, TK_GI, 0));
+    }
+  }
+  lh_conf *cf = tk_conf(CONF_NO_ENQ);
+  lh_result *r = tk_run(cf, s);
+  int got[5] = {0}, total = 0;
+  for (int q = 0; q < 5; q++) {
+    for (int i = 0; i < 6; i++) got[q] += tk_binds_of(r, gs[q][i]);
+    total += got[q];
+    assert_int_equal(tk_share(r, q)->deserved.v[LH_RES_CPU], q == 0 ? 4000 : 500);
+  }
+  assert_int_equal(total, 6);
+  if (got[0] < 3) fail_msg("big (deserved 4 of 6) got %d; s1..s4 got %d %d %d %d", got[0], got[1], got[2], got[3], got[4]);
+  for (int q = 1; q < 5; q++) assert_true(got[q] <= 1);
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
 /* 4.1 inside a queue: priority first, then DRF (lower dominant share), then age */
 static void job_order_priority_drf_age(void **st) {
   (void)st;
@@ -442,6 +478,7 @@ int main(void) {
       cmocka_unit_test(deadlock_one_job_gets_all), cmocka_unit_test(drained_gang_refilled_first),
       cmocka_unit_test(drained_gang_released_whole), cmocka_unit_test(enqueue_rules),
       cmocka_unit_test(enqueue_within_deserved), cmocka_unit_test(lowest_share_queue_first),
+      cmocka_unit_test(queues_get_share_within_one_task),
       cmocka_unit_test(job_order_priority_drf_age), cmocka_unit_test(backfill_best_effort),
       cmocka_unit_test(serverless_burst),        cmocka_unit_test(serverless_quota_reason),
       cmocka_unit_test(determinism),             cmocka_unit_test(reasons_misc),

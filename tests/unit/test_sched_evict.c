@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "scheduler/testkit.h"
 
@@ -490,6 +491,129 @@ static void gang_rule_cumulative(void **st) {
   lh_snapshot_free(s);
 }
 
+/* A gang that got tasks in this cycle is never a whole-gang victim in the same cycle: its new
+ * tasks are committed decisions, so evicting its running members would leave it partly placed.
+ * Gang "g" (minMember 3) runs g0..g2 on n-0..n-2; allocate binds its pending g3 on n-3 (the
+ * priority-100 pair "h" does not fit in one free slot). Preempt for "h" may take one surplus
+ * member, but the second would break the gang, so it must not go whole: h waits. */
+static void fresh_bind_gang_not_whole_victim(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 4, ONE, 110);
+  tk_queue(s, "q", 1);
+  int g = tk_group(s, "g", "q", 3, 0, 0, LH_GROUP_RUNNING);
+  for (int i = 0; i < 3; i++) {
+    char tn[16], nn[16];
+    snprintf(tn, sizeof tn, "g%d", i);
+    snprintf(nn, sizeof nn, "n-%d", i);
+    tk_running(s, g, tn, ONE, "a", nn);
+  }
+  tk_tasks(s, g, 1, ONE);
+  int h = tk_group(s, "h", "q", 2, 100, 5, LH_GROUP_INQUEUE);
+  tk_tasks(s, h, 2, ONE);
+  lh_conf *cf = tk_conf(CONF_EV("allocate, preempt"));
+  lh_result *r = tk_run(cf, s);
+  assert_int_equal(tk_binds_of(r, g), 1);
+  int left = 3 - tk_evictions_of(r, g) + tk_binds_of(r, g);
+  if (left != 0 && left < 3) fail_msg("gang g left with %d of minMember 3", left);
+  assert_int_equal(tk_evictions_of(r, g), 0);
+  assert_int_equal(tk_binds_of(r, h), 0);
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
+/* The same for pipelined tasks: reclaim pipelines the third member of gang "g" (minMember 3, two
+ * running) on the node it takes from queue "o"; preempt for the priority-100 pair "h" in g's
+ * queue must then not evict g's two running members (whole gang), stranding the pipelined one. */
+static void fresh_pipeline_gang_not_whole_victim(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 4, ONE, 110);
+  tk_queue(s, "q", 3);
+  tk_queue(s, "o", 1);
+  int g = tk_group(s, "g", "q", 3, 0, 0, LH_GROUP_RUNNING);
+  tk_running(s, g, "g0", ONE, "a", "n-0");
+  tk_running(s, g, "g1", ONE, "a", "n-1");
+  tk_tasks(s, g, 1, ONE);
+  for (int i = 0; i < 2; i++) {
+    char gn[16], nn[16];
+    snprintf(gn, sizeof gn, "o%d", i);
+    snprintf(nn, sizeof nn, "n-%d", i + 2);
+    int o = tk_group(s, gn, "o", 1, 0, i, LH_GROUP_RUNNING);
+    tk_running(s, o, "r", ONE, "a", nn);
+  }
+  int h = tk_group(s, "h", "q", 2, 100, 5, LH_GROUP_INQUEUE);
+  tk_tasks(s, h, 2, ONE);
+  lh_conf *cf = tk_conf(CONF_EV("reclaim, preempt"));
+  lh_result *r = tk_run(cf, s);
+  size_t n;
+  const lh_eviction *e = lh_result_evictions(r, &n);
+  int for_g = 0;
+  for (size_t i = 0; i < n; i++) for_g += e[i].for_group == g;
+  assert_int_equal(for_g, 1); /* reclaim made room for g's third member */
+  assert_string_equal(lh_result_group_reason(r, g),
+                      "waiting for 1 evicted task to terminate (reclaim)");
+  assert_int_equal(tk_evictions_of(r, g), 0); /* and preempt left g alone */
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
+/* Reclaim serves queues in allocate's hierarchical order. Top level p1, p2, v1 (reclaimable),
+ * v2 (not), weight 1, on 41 full one-cpu nodes; p1 -> a1, a2 and p2 -> b. a1 runs 2 and wants 3
+ * more (deserved 5, share .4), a2 runs 5 (deserved 5), so p1 is at 7/10; b runs 5 and wants 5
+ * more (deserved 10, share .5, p2 too); v1 runs 11 of deserved 10.5, so exactly one task can be
+ * reclaimed; v2 runs 18 of 10.5 but is not reclaimable. The walk serves p2 (.5) before p1 (.7):
+ * b's group gets the one victim — a flat order by own share would give it to a1 (.4). */
+static void reclaim_walks_queue_tree(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 41, cpu(1000), 110);
+  const char *qn[7] = {"p1", "p2", "v1", "v2", "a1", "a2", "b"};
+  const char *qp[7] = {NULL, NULL, NULL, NULL, "p1", "p1", "p2"};
+  for (int i = 0; i < 7; i++) {
+    lh_queue_spec q;
+    lh_queue_spec_init(&q);
+    q.name = qn[i];
+    q.parent = qp[i];
+    q.reclaimable = strcmp(qn[i], "v2") != 0;
+    assert_true(lh_snapshot_add_queue(s, &q) >= 0);
+  }
+  const char *rq[5] = {"a1", "a2", "b", "v1", "v2"};
+  const int rn[5] = {2, 5, 5, 11, 18};
+  int node = 0;
+  for (int k = 0; k < 5; k++)
+    for (int i = 0; i < rn[k]; i++) {
+      char gn[16], nn[16];
+      snprintf(gn, sizeof gn, "%s-run%d", rq[k], i);
+      snprintf(nn, sizeof nn, "n-%d", node++);
+      int g = tk_group(s, gn, rq[k], 1, 0, i, LH_GROUP_RUNNING);
+      tk_running(s, g, "r", cpu(1000), "a", nn);
+    }
+  int wa = tk_group(s, "a1-want", "a1", 1, 0, 0, LH_GROUP_INQUEUE);
+  tk_tasks(s, wa, 3, cpu(1000));
+  int wb = tk_group(s, "b-want", "b", 1, 0, 0, LH_GROUP_INQUEUE);
+  tk_tasks(s, wb, 5, cpu(1000));
+  lh_conf *cf = tk_conf(CONF_EV("reclaim"));
+  lh_result *r = tk_run(cf, s);
+  assert_int_equal(tk_share(r, 4)->deserved.v[LH_RES_CPU], 5000);
+  assert_int_equal(tk_share(r, 6)->deserved.v[LH_RES_CPU], 10000);
+  assert_int_equal(tk_share(r, 2)->deserved.v[LH_RES_CPU], 10500);
+  size_t n;
+  const lh_eviction *e = lh_result_evictions(r, &n);
+  assert_int_equal(n, 1);
+  if (e[0].for_group != wb)
+    fail_msg("the victim went to %s, not default/b-want", lh_snapshot_group_name(s, e[0].for_group));
+  assert_int_equal(strncmp(lh_snapshot_group_name(s, e[0].group), "default/v1-", 11), 0);
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(reclaim_lowest_priority_fewest),
@@ -504,6 +628,9 @@ int main(void) {
       cmocka_unit_test(ten_tasks_four_victims),
       cmocka_unit_test(conformance_protects_victims),
       cmocka_unit_test(gang_rule_cumulative),
+      cmocka_unit_test(fresh_bind_gang_not_whole_victim),
+      cmocka_unit_test(fresh_pipeline_gang_not_whole_victim),
+      cmocka_unit_test(reclaim_walks_queue_tree),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,8 +215,9 @@ static void hierarchy_allocates_in_proportion(void **st) {
 
 /* The walk decides at the top first: eng-prod runs 15 of its 16 (share .94), eng-dev nothing
  * (share 0), sci-prod 40/64 and sci-dev 10/16 (.625 each). eng as a whole is at 15/20 = .75,
- * sci at 50/80 = .625, so the next slot goes to sci (to sci-dev: equal shares, name order) —
- * a flat leaf order would give it to eng-dev (share 0). */
+ * sci at 50/80 = .625 (after one more task: .8 and .6375), so the next slot goes to sci (to
+ * sci-prod: 41/64 after it beats sci-dev's 11/16) — a flat leaf order would give it to eng-dev
+ * (share 0). */
 static void hierarchy_orders_top_down(void **st) {
   (void)st;
   lh_snapshot *s = lh_snapshot_new();
@@ -234,10 +235,64 @@ static void hierarchy_orders_top_down(void **st) {
   const lh_bind *b = lh_result_binds(r, &n);
   assert_int_equal(n, 35);
   const char *first = lh_snapshot_group_name(s, b[0].group);
-  if (strncmp(first, "default/sci-dev-", 16)) fail_msg("first bind went to %s", first);
+  if (strncmp(first, "default/sci-prod-", 17)) fail_msg("first bind went to %s", first);
   /* and the end state is the deserved split */
   const int64_t want_alloc[7] = {100000, 20000, 80000, 16000, 4000, 64000, 16000};
   for (int q = 0; q < 7; q++) assert_int_equal(tk_share(r, q)->allocated.v[LH_RES_CPU], want_alloc[q]);
+  lh_result_free(r);
+  lh_conf_free(cf);
+  lh_snapshot_free(s);
+}
+
+/* Enqueue takes queues in allocate's hierarchical order. Queues p1 -> a1, a2 and p2 -> b (all
+ * weight 1) on 15 one-cpu nodes, 14 used: a1 runs 2 (deserved 3, share .67), a2 6 (deserved 5),
+ * p1 8/8 = 1.0; b runs 6 of deserved 7 (.86, p2 too). One new 1-cpu group each in a1 and b, and
+ * overcommit room for one (factor 1.0; proportion's own enqueue check off). The walk serves p2
+ * (.86) before p1 (1.0), so b's group is admitted — a flat order by own share would pick a1's
+ * (.67). */
+static void enqueue_walks_queue_tree(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int c = tk_cluster(s, "a");
+  tk_nodes(s, c, "n", 15, tk_res(1000, 0, 0), 110);
+  const char *qn[5] = {"p1", "p2", "a1", "a2", "b"}, *qp[5] = {NULL, NULL, "p1", "p1", "p2"};
+  for (int i = 0; i < 5; i++) {
+    lh_queue_spec q;
+    lh_queue_spec_init(&q);
+    q.name = qn[i];
+    q.parent = qp[i];
+    assert_true(lh_snapshot_add_queue(s, &q) >= 0);
+  }
+  int nn = 0;
+  one_cpu_groups(s, "a1", 2, LH_GROUP_RUNNING, 2, &nn);
+  one_cpu_groups(s, "a2", 6, LH_GROUP_RUNNING, 6, &nn);
+  one_cpu_groups(s, "b", 6, LH_GROUP_RUNNING, 6, &nn);
+  int ga = -1, gb = -1;
+  for (int k = 0; k < 2; k++) {
+    lh_group_spec g;
+    lh_group_spec_init(&g);
+    g.name = k ? "b-new" : "a1-new";
+    g.uid = g.name;
+    g.queue = k ? "b" : "a1";
+    g.min_resources = tk_res(1000, 0, 0);
+    int gi = lh_snapshot_add_group(s, &g);
+    assert_true(gi >= 0);
+    tk_tasks(s, gi, 1, tk_res(1000, 0, 0));
+    *(k ? &gb : &ga) = gi;
+  }
+  lh_conf *cf = tk_conf("actions: \"enqueue\"\ntiers:\n- plugins:\n  - name: priority\n"
+                        "  - name: gang\n- plugins:\n  - name: drf\n  - name: predicates\n"
+                        "  - name: proportion\n    enableJobEnqueued: false\n  - name: nodeorder\n"
+                        "  - name: overcommit\n    arguments:\n      overcommit-factor: 1.0\n");
+  lh_result *r = tk_run(cf, s);
+  assert_int_equal(deserved_cpu(r, 2), 3000);
+  assert_int_equal(deserved_cpu(r, 0), 8000);
+  assert_int_equal(deserved_cpu(r, 4), 7000);
+  size_t n;
+  const int32_t *adm = lh_result_admitted(r, &n);
+  assert_int_equal(n, 1);
+  if (adm[0] != gb) fail_msg("admitted %s, not default/b-new", lh_snapshot_group_name(s, adm[0]));
+  assert_string_equal(lh_result_group_reason(r, ga), "cluster overcommitted: cpu 15/15");
   lh_result_free(r);
   lh_conf_free(cf);
   lh_snapshot_free(s);
@@ -280,6 +335,7 @@ int main(void) {
       cmocka_unit_test(hierarchy_allocates_in_proportion),
       cmocka_unit_test(hierarchy_orders_top_down),
       cmocka_unit_test(hierarchy_group_on_inner_queue),
+      cmocka_unit_test(enqueue_walks_queue_tree),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
