@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -328,16 +329,20 @@ static int parse_spec(const json_t *job, const lh_job_defaults *d, lh_job_spec *
     s->tasks = calloc(n, sizeof *s->tasks);
     if (!s->tasks) return LH_JOBS_ENOMEM;
   }
-  int sum_min = 0;
+  /* Sums in 64 bits: task replicas are int32 each, so their total can pass INT32_MAX. */
+  int64_t sum_min = 0, total = 0;
   for (size_t i = 0; i < n; i++) {
     s->ntasks = i + 1; /* so lh_job_spec_free releases a half-parsed task */
     rc = parse_task(json_array_get(tasks, i), i, &s->tasks[i], err, errlen);
     if (rc) return rc;
-    s->total_replicas += s->tasks[i].replicas;
+    total += s->tasks[i].replicas;
     sum_min += s->tasks[i].min_available;
+    if (total > INT32_MAX || sum_min > INT32_MAX)
+      return fail(err, errlen, LH_JOBS_EPARSE, "spec.tasks: total replicas exceed %d", INT32_MAX);
   }
+  s->total_replicas = (int)total;
   /* The webhook's default: minAvailable = sum of task minAvailable (= replicas by default). */
-  if (!has_min) s->min_available = sum_min;
+  if (!has_min) s->min_available = (int)sum_min;
   return 0;
 }
 

@@ -141,7 +141,8 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
   const char *k;
   json_t *v;
   json_object_foreach(annos, k, v) if (keep_annotation(k) && json_is_string(v)) na++;
-  if (nl > 65535 || ns_n > 65535 || nt > 65535) return NULL;
+  /* the compact pod stores these counts in 16 bits: refuse rather than wrap */
+  if (nl > 65535 || ns_n > 65535 || nt > 65535 || na > 65535) return NULL;
   /* owner: the first ownerReference of kind Job or PodGroup */
   const json_t *owner = NULL;
   size_t i;

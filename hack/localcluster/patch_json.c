@@ -245,6 +245,42 @@ static int json_eq(const json_t *a, const json_t *b) {
   return json_equal(a, b);
 }
 
+/* Why: "copy" duplicates a subtree, so a short patch that copies a value into itself N times
+ * grows the document as 2^N (the attack of CVE-2019-1002100). Like kube-apiserver, the bytes
+ * copied by one patch are summed and the patch is refused once they pass a limit. The size is an
+ * estimate of the value's JSON text, computed without serialising, and the walk stops as soon as
+ * the remaining budget is exhausted. */
+#define LH_PATCH_COPY_LIMIT (3u * 1024 * 1024)
+static size_t json_size_capped(const json_t *v, size_t budget) {
+  size_t n = 0;
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: {
+    const char *k;
+    json_t *child;
+    n = 2;
+    json_object_foreach((json_t *)v, k, child) {
+      if (n > budget) return n;
+      n += strlen(k) + 4 + json_size_capped(child, budget - n);
+    }
+    return n;
+  }
+  case JSON_ARRAY: {
+    size_t i;
+    json_t *child;
+    n = 2;
+    json_array_foreach(v, i, child) {
+      if (n > budget) return n;
+      n += 1 + json_size_capped(child, budget - n);
+    }
+    return n;
+  }
+  case JSON_STRING:
+    return json_string_length(v) + 2;
+  default:
+    return 8;
+  }
+}
+
 static int is_prefix_path(const char *from, const char *path) {
   size_t n = strlen(from);
   return strncmp(from, path, n) == 0 && path[n] == '/';
@@ -263,6 +299,7 @@ int lh_patch_json(const json_t *doc, const json_t *patch, json_t **out, char *er
   json_t *d = doc ? json_deep_copy(doc) : json_null();
   if (!d) return LH_PATCH_ENOMEM;
   int rc = 0;
+  size_t copied = 0; /* bytes duplicated by "copy" so far, see LH_PATCH_COPY_LIMIT */
   size_t i;
   json_t *op;
   json_array_foreach(patch, i, op) {
@@ -309,7 +346,15 @@ int lh_patch_json(const json_t *doc, const json_t *patch, json_t **out, char *er
       }
       if (is_rep) {
         json_t *cur;
-        if ((rc = get_at(d, &p, &cur, path, err, errlen))) {
+        json_t *rparent = NULL;
+        /* like evanphx/json-patch v4 (Kubernetes 1.20): replacing a missing key of an existing
+         * object sets it, as "add" would; a missing array index or parent still fails */
+        if ((rc = get_at(d, &p, &cur, path, err, errlen)) && p.n > 0 &&
+            !resolve_parent(d, &p, &rparent, path, err, errlen) && json_is_object(rparent)) {
+          rc = 0;
+          if (err && errlen) err[0] = 0;
+        }
+        if (rc) {
           json_decref(v);
           if (rc == LH_PATCH_EPATH) seterr(err, errlen, "replace operation does not apply: doc is missing key: \"%s\"", path);
           goto done;
@@ -357,6 +402,15 @@ int lh_patch_json(const json_t *doc, const json_t *patch, json_t **out, char *er
       }
       json_t *v;
       if (is_cp) {
+        size_t left = LH_PATCH_COPY_LIMIT - copied;
+        size_t sz = json_size_capped(src, left);
+        if (sz > left) {
+          seterr(err, errlen, "the accumulated size of copied values exceeds the limit of %u bytes",
+                 LH_PATCH_COPY_LIMIT);
+          rc = LH_PATCH_EINVAL;
+          goto done;
+        }
+        copied += sz;
         if (!(v = json_deep_copy(src))) {
           rc = LH_PATCH_ENOMEM;
           goto done;

@@ -101,6 +101,11 @@ static void rfc6902_appendix_a(void **state) {
   /* A.11 ignoring unrecognized elements */
   check(LH_PATCH_JSON, "", "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz\",\"value\":\"qux\",\"xyz\":123}]",
         "{\"foo\":\"bar\",\"baz\":\"qux\"}", 0);
+  /* replace of a missing key of an existing object acts like add (Kubernetes 1.20's json-patch) */
+  check(LH_PATCH_JSON, "", "{\"foo\":\"bar\"}", "[{\"op\":\"replace\",\"path\":\"/baz\",\"value\":1}]",
+        "{\"foo\":\"bar\",\"baz\":1}", 0);
+  check(LH_PATCH_JSON, "", "{\"a\":[1]}", "[{\"op\":\"replace\",\"path\":\"/a/3\",\"value\":1}]", NULL,
+        LH_PATCH_EPATH);
   /* A.12 adding to a nonexistent target */
   check(LH_PATCH_JSON, "", "{\"foo\":\"bar\"}", "[{\"op\":\"add\",\"path\":\"/baz/bat\",\"value\":\"qux\"}]", NULL,
         LH_PATCH_EPATH);
@@ -311,10 +316,36 @@ static void strategic_support_and_types(void **state) {
         "{\"spec\":{\"ports\":[{\"port\":80,\"name\":\"http\",\"targetPort\":8080},{\"port\":443}]}}", 0);
 }
 
+/* A short patch that copies an array into itself doubles it each time: refused by the
+ * accumulated-copy limit instead of growing to 2^30 elements (CVE-2019-1002100's shape). */
+static void json_patch_copy_bomb_refused(void **state) {
+  (void)state;
+  json_t *doc = json_loads("{\"a\":[1]}", 0, NULL);
+  json_t *patch = json_array();
+  for (int i = 0; i < 30; i++)
+    json_array_append_new(patch, json_pack("{s:s,s:s,s:s}", "op", "copy", "from", "/a", "path", "/a/-"));
+  json_t *out = NULL;
+  char err[256] = "";
+  assert_int_equal(lh_patch_json(doc, patch, &out, err, sizeof err), LH_PATCH_EINVAL);
+  assert_null(out);
+  assert_non_null(strstr(err, "accumulated size of copied values"));
+  /* a few copies well under the limit still work */
+  json_t *small = json_array();
+  for (int i = 0; i < 3; i++)
+    json_array_append_new(small, json_pack("{s:s,s:s,s:s}", "op", "copy", "from", "/a", "path", "/a/-"));
+  assert_int_equal(lh_patch_json(doc, small, &out, err, sizeof err), 0);
+  assert_int_equal(json_array_size(json_object_get(out, "a")), 4); /* each copy appends one (nested) element */
+  json_decref(out);
+  json_decref(small);
+  json_decref(patch);
+  json_decref(doc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(rfc7386_appendix_a),
       cmocka_unit_test(rfc6902_appendix_a),
+      cmocka_unit_test(json_patch_copy_bomb_refused),
       cmocka_unit_test(strategic_pod),
       cmocka_unit_test(strategic_support_and_types),
   };
