@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libcurl4-openssl-dev libjansson-dev libyaml-dev
       libwebsockets-dev libcmocka-dev libsqlite3-dev libssl-dev sqlite3 openssl curl
-      jq ${LAHAR_EXTRA_PKGS:-})
+      jq python3 ${LAHAR_EXTRA_PKGS:-})
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -382,6 +382,32 @@ static int parse_root(pctx *p, lh_conf *c, yaml_node_t *root) {
   return 0;
 }
 
+/* Why: libyaml's scanner does O(depth) work per token inside flow collections, so a
+ * document nested tens of thousands of levels deep costs seconds of CPU before any error can
+ * be reported. A first pass over the events refuses nesting deeper than any real configuration
+ * needs, stopping as soon as the limit is passed. Returns the offending line (1-based) or 0. */
+#define LH_CONF_MAX_DEPTH 64
+static unsigned long conf_too_deep(const char *yaml, size_t len) {
+  yaml_parser_t p;
+  yaml_event_t ev;
+  unsigned long bad = 0;
+  int depth = 0;
+  if (!yaml_parser_initialize(&p)) return 0;
+  yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+  while (yaml_parser_parse(&p, &ev)) {
+    yaml_event_type_t t = ev.type;
+    if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+      if (++depth > LH_CONF_MAX_DEPTH) bad = (unsigned long)ev.start_mark.line + 1;
+    } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+      depth--;
+    }
+    yaml_event_delete(&ev);
+    if (bad || t == YAML_STREAM_END_EVENT) break;
+  }
+  yaml_parser_delete(&p); /* syntax errors are reported by the real parse */
+  return bad;
+}
+
 int lh_conf_parse(const char *yaml, size_t len, lh_conf **out, char *err, size_t errlen) {
   if (err && errlen) err[0] = 0;
   if (!out) return LH_EINVAL;
@@ -389,6 +415,12 @@ int lh_conf_parse(const char *yaml, size_t len, lh_conf **out, char *err, size_t
   if (!yaml) return LH_EINVAL;
   if (len > (1u << 20)) {
     if (err && errlen) snprintf(err, errlen, "line 1: configuration larger than 1 MiB");
+    return LH_ECONF;
+  }
+  unsigned long deep = conf_too_deep(yaml, len);
+  if (deep) {
+    if (err && errlen)
+      snprintf(err, errlen, "line %lu: nested deeper than %d levels", deep, LH_CONF_MAX_DEPTH);
     return LH_ECONF;
   }
   lh_conf *c = lh_malloc(sizeof(*c));

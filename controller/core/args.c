@@ -57,6 +57,8 @@ static const arg_def ARGS[] = {
     {"cycle-resync", A_DUR, OFF(cycle_resync_ms),
      "a cycle at least this often while groups are pending (1s)"},
     {"max-binds-in-flight", A_MS, OFF(max_binds_in_flight), "concurrent pod bindings (256)"},
+    {"list-page-size", A_MS, OFF(list_page_size),
+     "objects per page of the informers' initial lists (5000; client-go uses 500)"},
 };
 #define NARGS (sizeof(ARGS) / sizeof(ARGS[0]))
 
@@ -74,6 +76,7 @@ void lh_ctl_opts_init(lh_ctl_opts *o) {
   o->cycle_resync_ms = 1000;
   o->default_cluster = "local";
   o->max_binds_in_flight = 256;
+  o->list_page_size = 5000;
 }
 
 void lh_ctl_usage(FILE *f) {

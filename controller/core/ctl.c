@@ -93,8 +93,11 @@ static void own_event(lh_ctl *ctl, lh_ctl_res res, const void *old_obj, const vo
   case LH_CTL_NODES:
     lh_ctl_trigger_cycle(ctl);
     break;
-  case LH_CTL_QUEUES:
   case LH_CTL_PODGROUPS:
+    if (!new_obj && old_obj)
+      lh_sched_podgroup_gone(ctl, lh_ctl_jstr(old_obj, "metadata.namespace"), lh_ctl_jstr(old_obj, "metadata.name"));
+    /* fall through */
+  case LH_CTL_QUEUES:
     lh_ctl_trigger_cycle(ctl);
     lh_queue_ctl_enqueue_all(ctl);
     break;
@@ -490,6 +493,17 @@ static void le_release(lh_ctl *ctl) {
   ctl->leading = 0;
 }
 
+/* Cache sizes for /metrics (walks the caches: computed per scrape, not per tick). */
+void lh_ctl_update_cache_metrics(lh_ctl *ctl) {
+  ctl->met.n_watch = LH_CTL_NRES;
+  for (int i = 0; i < LH_CTL_NRES; i++) {
+    ctl->met.watch_names[i] = RES_NAMES[i];
+    ctl->met.cache_objects[i] = lh_kube_cache_len(lh_ctl_cache(ctl, (lh_ctl_res)i));
+    ctl->met.cache_overhead[i] = lh_kube_cache_overhead_bytes(lh_ctl_cache(ctl, (lh_ctl_res)i));
+  }
+  ctl->met.pod_cache_bytes = lh_pod_cache_bytes(ctl->intern);
+}
+
 /* ---- lifecycle --------------------------------------------------------------------------- */
 static void sig_readable(lh_loop *loop, int fd, int events, void *data) {
   (void)events;
@@ -564,6 +578,8 @@ int lh_ctl_new(const lh_ctl_opts *o, lh_ctl **out, char *err, size_t errlen) {
   lh_kube_async_opts ao = {0};
   ao.max_connections = 8;
   ao.max_in_flight = o->max_binds_in_flight > 0 ? o->max_binds_in_flight : 256;
+  ao.max_response = 512u << 20; /* list pages of large objects (default cap 64 MiB) */
+  ao.timeout_ms = 120000;       /* a 5000-pod page from a busy server can take > 30 s */
   if ((rc = lh_kube_async_new(ctl->loop, ctl->cfg, &ao, &ctl->async)) ||
       (rc = lh_kube_client_new(ctl->cfg, NULL, &ctl->client))) {
     seterr(err, errlen, "kube client: %s", lh_kube_strerror(rc));
@@ -579,6 +595,10 @@ int lh_ctl_new(const lh_ctl_opts *o, lh_ctl **out, char *err, size_t errlen) {
     lh_informer_opts io;
     memset(&io, 0, sizeof(io));
     io.resource = res_desc((lh_ctl_res)i);
+    /* Large pages: each list request has a fixed server cost (a paged list re-counts what
+     * remains on a local cluster, etcd range reads on a real one), so 500-object pages make
+     * the first sync of 140,000 pods take minutes; 5000 keeps a page under ~10 MB of JSON. */
+    io.page_limit = o->list_page_size > 0 ? o->list_page_size : 5000;
     if (i == LH_CTL_PODS) {
       io.transform = lh_pod_transform;
       io.free_obj = lh_pod_free;

@@ -22,9 +22,6 @@
  * podgroups and jobs are `const json_t *` (the full object, borrowed: json_incref to keep one
  * past the current callback). Keys are "ns/name" (namespaced) or "name".
  *
- * NOTE: kube/pod.h and scheduler/lahar_sched.h both define `lh_kv` and `lh_toleration`, so one
- * translation unit cannot include both; this header includes neither on purpose.
- *
  * ERRORS: functions return 0 or a negative LH_EKUBE_* code (kube/kube.h). */
 #ifndef LAHAR_CORE_CTL_H
 #define LAHAR_CORE_CTL_H
@@ -73,6 +70,7 @@ typedef struct lh_ctl_opts {
   long cycle_resync_ms;         /* a cycle at least this often while anything is pending, 1000 */
   const char *default_cluster;  /* cluster name of nodes without lahar.io/cluster, "local" */
   long max_binds_in_flight;     /* default 256 */
+  long list_page_size;          /* informer list page (limit=), default 5000 */
 } lh_ctl_opts;
 
 /* Fills the defaults above. Cannot fail. */

@@ -71,6 +71,9 @@ void lh_sched_free(lh_ctl *ctl);
 void lh_sched_on_leading(lh_ctl *ctl, int leading);
 void lh_sched_pod_changed(lh_ctl *ctl, const lh_pod *old_pod, const lh_pod *new_pod);
 void lh_sched_housekeeping(lh_ctl *ctl);
+/* A PodGroup left the cache: forget what was written/sent for it (a new one of the same name
+ * starts afresh). */
+void lh_sched_podgroup_gone(lh_ctl *ctl, const char *ns, const char *name);
 /* name -> [deserved cpu,mem,gpu, allocated cpu,mem,gpu] of the last cycle (borrowed), or NULL. */
 const json_t *lh_sched_queue_shares(lh_ctl *ctl);
 /* queue.c */
@@ -84,6 +87,9 @@ void lh_events_free(lh_ctl *ctl);
 /* http.c */
 int lh_http_start(lh_ctl *ctl, const char *listen, char *err, size_t errlen);
 void lh_http_free(lh_ctl *ctl);
+
+/* ctl.c: refreshes the cache size gauges of ctl->met (walks the caches). */
+void lh_ctl_update_cache_metrics(lh_ctl *ctl);
 
 /* Monotonic ms of the loop and the wall clock in ms. */
 uint64_t lh_ctl_now(lh_ctl *ctl);

@@ -95,6 +95,7 @@ static void handle(lh_http *h, int i) {
   if (!strcmp(path, "/metrics")) {
     lh_buf b;
     lh_buf_init(&b, 32u << 20);
+    lh_ctl_update_cache_metrics(ctl);
     if (lh_metrics_render(&ctl->met, &b)) {
       lh_buf_free(&b);
       return respond(h, i, 503, "text/plain", "metrics too large\n", 18, head);

@@ -1,5 +1,5 @@
 /* main.c — lahar-controller: flags, configuration, the controller context and its reconcilers
- * (queues and scheduling in core/, Volcano Jobs in jobs/ when that library is built in). */
+ * (queues and scheduling in core/, Volcano Jobs in jobs/). */
 #include "core/args.h"
 #include "core/ctl.h"
 
@@ -8,10 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* LAHAR_WITH_JOBS is set by controller/module.mk once controller/jobs/ defines lh_jobs_register. */
-#ifdef LAHAR_WITH_JOBS
 #include "jobs/jobs.h"
-#endif
 
 int main(int argc, char **argv) {
   lh_ctl_opts o;
@@ -33,13 +30,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "lahar-controller: %s\n", err);
     return 2;
   }
-#ifdef LAHAR_WITH_JOBS
   if ((rc = lh_jobs_register(ctl))) {
     LH_ERROR("main", "jobs reconciler: %s", lh_kube_strerror(rc));
     lh_ctl_free(ctl);
     return 2;
   }
-#endif
   if (o.api_listen)
     LH_INFO("main", "--api-listen %s accepted; the REST API is not part of this version, nothing is served there",
             o.api_listen);

@@ -116,6 +116,17 @@ int lh_metrics_render(const lh_metrics *m, lh_buf *b) {
   for (int i = 0; i < m->n_watch && !rc; i++)
     CHK(lh_buf_addf(b, "lahar_watch_restarts_total{resource=\"%s\"} %llu\n", m->watch_names[i],
                     m->watch_restarts[i]));
+  CHK(head(b, "lahar_cache_objects", "gauge", "Objects in each informer cache."));
+  for (int i = 0; i < m->n_watch && !rc; i++)
+    CHK(lh_buf_addf(b, "lahar_cache_objects{resource=\"%s\"} %llu\n", m->watch_names[i], m->cache_objects[i]));
+  CHK(head(b, "lahar_kube_cache_overhead_bytes", "gauge", "Bytes of each informer cache's own "
+           "structures (entries, keys, indexes; objects excluded)."));
+  for (int i = 0; i < m->n_watch && !rc; i++)
+    CHK(lh_buf_addf(b, "lahar_kube_cache_overhead_bytes{resource=\"%s\"} %llu\n", m->watch_names[i],
+                    m->cache_overhead[i]));
+  CHK(head(b, "lahar_pod_cache_bytes", "gauge", "Bytes of the compact pods and interned strings "
+           "of the pod cache."));
+  CHK(lh_buf_addf(b, "lahar_pod_cache_bytes %llu\n", m->pod_cache_bytes));
   CHK(head(b, "lahar_events_total", "counter", "core/v1 Events by outcome."));
   CHK(lh_buf_addf(b, "lahar_events_total{outcome=\"created\"} %llu\n", m->events_posted));
   CHK(lh_buf_addf(b, "lahar_events_total{outcome=\"aggregated\"} %llu\n", m->events_aggregated));

@@ -31,6 +31,9 @@ typedef struct lh_metrics {
   unsigned long long watch_restarts[8];               /* per informer (index = lh_ctl_res) */
   const char *watch_names[8];
   int n_watch;
+  /* informer caches (per watch_names index): objects, and bytes of the cache's own structures */
+  unsigned long long cache_objects[8], cache_overhead[8];
+  unsigned long long pod_cache_bytes;                 /* compact pods + interned strings */
   long pending_groups;                                /* all queues */
   long binds_in_flight;
   int leader;                                         /* 0/1 */

@@ -1,9 +1,11 @@
-/* queue.c — the Queue reconciler: status (state, PodGroup counts by phase, allocated and
+/* queue.c — the Queue reconciler: status (state, group counts by phase — PodGroups and our
+ * plain pods as groups of one, as Volcano counts the PodGroups it creates for them —, allocated and
  * deserved from the last scheduling cycle), Open/Closed/Closing with draining, and the
  * `default` queue created when missing. Writes only while leading. */
 #include "core/queue.h"
 
 #include "core/ctl_int.h"
+#include "core/snap.h"
 #include "util/log.h"
 
 #include <stdio.h>
@@ -15,7 +17,13 @@
 struct lh_queue_ctl {
   lh_ctl_reconciler *rec;
   int default_done;
+  json_t *counts; /* queue -> [pending, inqueue, running, unknown, completed], one pass */
+  int dirty;      /* counts must be recomputed */
 };
+
+/* Queue status writes wait this long after a change, so a burst of changes (a cycle binding
+ * thousands of pods, a relist) costs one pass over the caches and one write per queue. */
+#define QUEUE_STATUS_DELAY_MS 200
 
 const char *lh_queue_state(const json_t *q, const lh_queue_counts *c) {
   const char *want = lh_ctl_jstr(q, "spec.state");
@@ -64,22 +72,69 @@ int lh_queue_status_equal(const json_t *q, const json_t *want) {
   return 1;
 }
 
-typedef struct count_ctx {
-  const char *queue;
-  lh_queue_counts c;
-} count_ctx;
+void lh_queue_count_phase(lh_queue_counts *c, const char *ph) {
+  if (!ph || !*ph || !strcmp(ph, "Pending")) c->pending++;
+  else if (!strcmp(ph, "Inqueue")) c->inqueue++;
+  else if (!strcmp(ph, "Running")) c->running++;
+  else if (!strcmp(ph, "Unknown")) c->unknown++;
+  else if (!strcmp(ph, "Completed")) c->completed++;
+}
+
+const char *lh_queue_single_pod_phase(const struct lh_pod *p) {
+  if (p->group) return NULL; /* counted through its PodGroup */
+  if (p->phase == LH_POD_SUCCEEDED || p->phase == LH_POD_FAILED) return "Completed";
+  if (p->node) return "Running";
+  if (p->deletion_ts) return NULL; /* pending and going away */
+  return "Pending";
+}
+
+static void count_add(json_t *counts, const char *q, const char *ph) {
+  json_t *a = json_object_get(counts, q);
+  if (!a) {
+    a = json_pack("[i,i,i,i,i]", 0, 0, 0, 0, 0);
+    if (!a || json_object_set_new(counts, q, a)) return;
+  }
+  lh_queue_counts c = {(int)json_integer_value(json_array_get(a, 0)), (int)json_integer_value(json_array_get(a, 1)),
+                       (int)json_integer_value(json_array_get(a, 2)), (int)json_integer_value(json_array_get(a, 3)),
+                       (int)json_integer_value(json_array_get(a, 4))};
+  lh_queue_count_phase(&c, ph);
+  int v[5] = {c.pending, c.inqueue, c.running, c.unknown, c.completed};
+  for (size_t i = 0; i < 5; i++) json_integer_set(json_array_get(a, i), v[i]);
+}
 static void count_pg(const char *key, const void *obj, void *ud) {
   (void)key;
-  count_ctx *cc = ud;
   const char *q = lh_ctl_jstr(obj, "spec.queue");
-  if (!q || !*q) q = "default";
-  if (strcmp(q, cc->queue)) return;
-  const char *ph = lh_ctl_jstr(obj, "status.phase");
-  if (!ph || !strcmp(ph, "Pending")) cc->c.pending++;
-  else if (!strcmp(ph, "Inqueue")) cc->c.inqueue++;
-  else if (!strcmp(ph, "Running")) cc->c.running++;
-  else if (!strcmp(ph, "Unknown")) cc->c.unknown++;
-  else if (!strcmp(ph, "Completed")) cc->c.completed++;
+  count_add(ud, q && *q ? q : "default", lh_ctl_jstr(obj, "status.phase"));
+}
+typedef struct pod_count_ctx {
+  lh_ctl *ctl;
+  json_t *counts;
+} pod_count_ctx;
+static void count_pod(const char *key, const void *obj, void *ud) {
+  (void)key;
+  pod_count_ctx *pc = ud;
+  const lh_pod *p = obj;
+  if (!lh_ctl_scheduler_ok(pc->ctl, p->scheduler)) return;
+  const char *ph = lh_queue_single_pod_phase(p);
+  if (!ph) return;
+  const char *q = lh_snap_pod_queue(p);
+  /* as the snapshot does: an unknown queue means "default" */
+  if (!q || !lh_ctl_queue(pc->ctl, q)) q = "default";
+  count_add(pc->counts, q, ph);
+}
+
+/* PodGroups and groups of one (our plain pods) per queue, in one pass over both caches. */
+static void recount(lh_ctl *ctl) {
+  lh_queue_ctl *qc = ctl->qctl;
+  if (!qc->dirty && qc->counts) return;
+  json_t *counts = json_object();
+  if (!counts) return;
+  lh_kube_cache_each(lh_ctl_cache(ctl, LH_CTL_PODGROUPS), count_pg, counts);
+  pod_count_ctx pc = {ctl, counts};
+  lh_kube_cache_each(lh_ctl_cache(ctl, LH_CTL_PODS), count_pod, &pc);
+  json_decref(qc->counts);
+  qc->counts = counts;
+  qc->dirty = 0;
 }
 
 static void patch_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
@@ -90,12 +145,25 @@ static void patch_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *d
   free(name);
 }
 
+typedef struct count_ctx {
+  const char *queue;
+  lh_queue_counts c;
+} count_ctx;
+
 static int reconcile(lh_ctl *ctl, const char *key, void *data) {
   (void)data;
   const json_t *q = lh_ctl_queue(ctl, key);
   if (!q) return 0;
+  recount(ctl);
   count_ctx cc = {key, {0}};
-  lh_kube_cache_each(lh_ctl_cache(ctl, LH_CTL_PODGROUPS), count_pg, &cc);
+  json_t *a = ctl->qctl->counts ? json_object_get(ctl->qctl->counts, key) : NULL;
+  if (a) {
+    cc.c.pending = (int)json_integer_value(json_array_get(a, 0));
+    cc.c.inqueue = (int)json_integer_value(json_array_get(a, 1));
+    cc.c.running = (int)json_integer_value(json_array_get(a, 2));
+    cc.c.unknown = (int)json_integer_value(json_array_get(a, 3));
+    cc.c.completed = (int)json_integer_value(json_array_get(a, 4));
+  }
   const json_t *sh = lh_sched_queue_shares(ctl) ? json_object_get(lh_sched_queue_shares(ctl), key) : NULL;
   int64_t share[6];
   for (int i = 0; i < 6 && sh; i++) share[i] = (int64_t)json_integer_value(json_array_get(sh, (size_t)i));
@@ -143,16 +211,19 @@ int lh_queue_ctl_new(lh_ctl *ctl) {
 }
 
 void lh_queue_ctl_free(lh_ctl *ctl) {
+  if (ctl->qctl) json_decref(ctl->qctl->counts);
   free(ctl->qctl);
   ctl->qctl = NULL;
 }
 
 static void enq(const char *key, const void *obj, void *ud) {
   (void)obj;
-  lh_ctl_enqueue(ud, key);
+  lh_ctl_enqueue_after(ud, key, QUEUE_STATUS_DELAY_MS);
 }
 void lh_queue_ctl_enqueue_all(lh_ctl *ctl) {
-  if (!ctl->qctl || !ctl->qctl->rec || !ctl->leading) return;
+  if (!ctl->qctl || !ctl->qctl->rec) return;
+  ctl->qctl->dirty = 1;
+  if (!ctl->leading) return;
   lh_kube_cache_each(lh_ctl_cache(ctl, LH_CTL_QUEUES), enq, ctl->qctl->rec);
 }
 

@@ -7,8 +7,16 @@
 #include <stdint.h>
 
 typedef struct lh_queue_counts {
-  int pending, inqueue, running, unknown, completed; /* PodGroups of the queue by phase */
+  int pending, inqueue, running, unknown, completed; /* groups of the queue by phase */
 } lh_queue_counts;
+
+/* Counts one group of phase ph (a PodGroup's status.phase; NULL/"" = Pending) into c. */
+void lh_queue_count_phase(lh_queue_counts *c, const char *ph);
+/* The phase a plain pod of ours (no group annotation) counts as, as a group of one: "Pending"
+ * (waiting for a node), "Running" (bound), "Completed" (Succeeded/Failed); NULL when it is not
+ * counted (it belongs to a PodGroup, or it is pending and being deleted). */
+struct lh_pod;
+const char *lh_queue_single_pod_phase(const struct lh_pod *p);
 
 /* The state a queue should show: spec.state "Closed" (or status.state Closed/Closing set by an
  * operator) closes it; it is Closing while it still has pending/inqueue/running/unknown groups

@@ -2,13 +2,8 @@
  * snapshot (snap.c), runs the core, and issues its decisions: pods/binding (async, tracked in
  * flight so a pod is never bound twice), evictions as deletes, PodGroup phase/conditions, and
  * an Event for every group left pending with the core's reason.
- * This file includes lahar_sched.h, so it uses no lh_pod fields beyond ctl_int.h's prototypes:
- * pod.h is renamed as in snap.c. */
-#define lh_kv lh_pod_kv
-#define lh_toleration lh_pod_toleration
+ */
 #include "core/ctl_int.h"
-#undef lh_kv
-#undef lh_toleration
 #include "scheduler/lahar_sched.h"
 
 #include "core/snap.h"
@@ -29,7 +24,7 @@ struct lh_sched {
   lh_timer timer;
   uint64_t last_end;   /* end of the last cycle (loop ms) */
   int have_last;
-  json_t *inflight;    /* pod uid -> [node, issued_ms] */
+  json_t *inflight;    /* pod uid -> [node, issued_ms or answered_ms, answered] */
   json_t *evicting;    /* pod uid -> issued_ms */
   json_t *written;     /* "ns/name" of PodGroups -> last status signature written */
   json_t *evsent;      /* group key -> [reason, ms] of the last pending Event */
@@ -108,6 +103,11 @@ static void bind_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *da
   if (rc == 0) {
     ctl->met.binds++;
     LH_DEBUG(C, "bound %s/%s to %s", b->ns, b->name, b->node);
+    /* the TTL of an in-flight entry counts from here: while the request is outstanding (a slow
+     * server can take longer than the TTL) the pod must not look pending, or it is bound twice */
+    json_t *e = json_object_get(s->inflight, b->uid);
+    if (e) json_array_set_new(e, 1, json_integer((json_int_t)lh_ctl_now(ctl)));
+    if (e) json_array_set_new(e, 2, json_true());
   } else {
     int code = resp->status.code;
     if (code == 409) ctl->met.bind_conflict++;
@@ -139,7 +139,7 @@ static void issue_bind(lh_ctl *ctl, const lh_snap_task *t, const char *node) {
     ctl->met.bind_other++;
     return;
   }
-  json_object_set_new(s->inflight, t->uid, json_pack("[s,I]", node, (json_int_t)lh_ctl_now(ctl)));
+  json_object_set_new(s->inflight, t->uid, json_pack("[s,I,b]", node, (json_int_t)lh_ctl_now(ctl), 0));
   ctl->met.binds_in_flight++;
 }
 
@@ -205,7 +205,12 @@ typedef struct pg_req {
 static void pg_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
   (void)a;
   pg_req *r = data;
-  if (rc && rc != LH_EKUBE_CLOSED) {
+  if (rc == LH_EKUBE_HTTP && resp->status.code == 404) {
+    /* the PodGroup is gone (deleted by its job, say) and the cache has not seen it yet: final.
+     * The written entry stays until the informer's delete drops it (lh_sched_podgroup_gone), so
+     * no later cycle writes it again. */
+    LH_DEBUG(C, "podgroup %s is gone; status not written", r->key);
+  } else if (rc && rc != LH_EKUBE_CLOSED) {
     json_object_del(r->ctl->sched->written, r->key); /* write again next cycle */
     LH_WARN(C, "podgroup %s status update failed: %d %s: %.200s", r->key, resp->status.code, resp->status.reason,
             resp->status.message);
@@ -235,6 +240,7 @@ static void pg_status(lh_ctl *ctl, const lh_snap_group *g, const char *phase, in
     json_object_set_new(s->written, key, json_string(sig));
     return;
   }
+  if (!lh_ctl_podgroup(ctl, g->ns, g->name)) return; /* deleted meanwhile: nothing to write */
   char ts[40];
   rfc3339(ts, sizeof(ts));
   json_t *cond;
@@ -459,6 +465,16 @@ void lh_sched_pod_changed(lh_ctl *ctl, const lh_pod *o, const lh_pod *n) {
   }
 }
 
+void lh_sched_podgroup_gone(lh_ctl *ctl, const char *ns, const char *name) {
+  lh_sched *s = ctl->sched;
+  if (!s || !ns || !name) return;
+  char key[600];
+  snprintf(key, sizeof(key), "%s/%s", ns, name);
+  json_object_del(s->written, key);
+  snprintf(key, sizeof(key), "%s/%s/1", ns, name);
+  json_object_del(s->evsent, key);
+}
+
 static int expired(json_t *map, const char *key, json_t *v, uint64_t now, uint64_t ttl, int arr) {
   (void)map;
   (void)key;
@@ -473,7 +489,10 @@ void lh_sched_housekeeping(lh_ctl *ctl) {
   const char *k;
   json_t *v;
   void *tmp;
-  json_object_foreach_safe(s->inflight, tmp, k, v) if (expired(s->inflight, k, v, now, INFLIGHT_TTL_MS, 1)) {
+  /* only answered binds expire (answered OK but never seen in the cache); a failed one was
+   * dropped in bind_done, an outstanding one ends with its request (timeout included) */
+  json_object_foreach_safe(s->inflight, tmp, k, v) if (json_is_true(json_array_get(v, 2)) &&
+                                                        expired(s->inflight, k, v, now, INFLIGHT_TTL_MS, 1)) {
     LH_WARN(C, "bind of pod uid %s not seen in the cache after %ds: forgetting it", k, INFLIGHT_TTL_MS / 1000);
     json_object_del(s->inflight, k);
   }

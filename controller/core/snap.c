@@ -1,14 +1,8 @@
 /* snap.c — informer caches -> lh_snapshot (see snap.h for the model mapping).
  * Sections: helpers (quantities, times, sorted cache views) · pods pre-pass (foreign usage,
  * group membership) · clusters and nodes · queues (hierarchy) · groups · tasks.
- *
- * kube/pod.h and scheduler/lahar_sched.h both define lh_kv and lh_toleration (different
- * layouts); pod.h's are renamed here with the preprocessor so both headers can be used. */
-#define lh_kv lh_pod_kv
-#define lh_toleration lh_pod_toleration
+ */
 #include "kube/pod.h"
-#undef lh_kv
-#undef lh_toleration
 #include "scheduler/lahar_sched.h"
 
 #include "core/snap.h"
@@ -117,6 +111,12 @@ static const char *pod_anno(const lh_pod *p, const char *k) {
   for (unsigned i = 0; i < p->nannotations; i++)
     if (!strcmp(p->annotations[i].k, k)) return p->annotations[i].v;
   return NULL;
+}
+
+const char *lh_snap_pod_queue(const struct lh_pod *p) {
+  const char *q = pod_anno(p, "scheduling.volcano.sh/queue-name");
+  if (!q || !*q) q = pod_anno(p, "volcano.sh/queue-name");
+  return q && *q ? q : NULL;
 }
 
 static int pod_done(const lh_pod *p) {
@@ -677,7 +677,7 @@ int lh_snap_build(const lh_snap_input *in, lh_snap *out) {
       gi = (int)json_integer_value(ix);
     } else {
       if (pod_done(p) || p->deletion_ts) continue; /* nothing to account for a finished single pod */
-      const char *queue = pod_anno(p, "volcano.sh/queue-name");
+      const char *queue = lh_snap_pod_queue(p);
       if (!queue || lh_snapshot_find_queue(out->snap, queue) < 0) queue = "default";
       const char *node = p->node;
       if (!node && in->inflight) node = in->inflight(p->uid, in->inflight_ud);

@@ -16,7 +16,8 @@
  *   groups    every PodGroup not Completed (spec.queue, minMember, minResources, status.phase,
  *             creationTimestamp); pods of our schedulers with annotation
  *             scheduling.k8s.io/group-name join their PodGroup; our pods without one are groups
- *             of one (queue from annotation volcano.sh/queue-name, else "default").
+ *             of one (queue from annotation scheduling.volcano.sh/queue-name or
+ *             volcano.sh/queue-name, else "default").
  *   tasks     state from phase/nodeName/deletionTimestamp; a pod with a bind in flight counts as
  *             running on its target, so it is never bound twice.
  * Loop thread only (reads informer caches). */
@@ -73,6 +74,11 @@ typedef struct lh_snap {
 /* Builds out from the caches. Returns 0, or LH_EKUBE_NOMEM (out is freed and zeroed). */
 int lh_snap_build(const lh_snap_input *in, lh_snap *out);
 void lh_snap_free(lh_snap *s); /* NULL ok; zeroes s */
+
+/* The queue a plain pod (group of one) asks for: annotation scheduling.volcano.sh/queue-name,
+ * else volcano.sh/queue-name; NULL when neither is set. Borrowed from the pod. */
+struct lh_pod;
+const char *lh_snap_pod_queue(const struct lh_pod *p);
 
 /* Quantity helpers over JSON values (string or number), Kubernetes notation.
  * Return 0 or -1 (bad quantity). */

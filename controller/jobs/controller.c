@@ -376,6 +376,10 @@ static const char *pod_ann(const lh_pod *p, const char *k) {
 
 /* The job key of a pod we (or Volcano) created, into key; 0 or -1 when it is no job's pod. */
 static int pod_job_key(const lh_pod *p, char *key, size_t len) {
+  /* only pods a Job controls (Volcano's job controller looks at controller references too): a
+   * pod merely labelled volcano.sh/job-name with no Job owner is not ours to reconcile — and
+   * must never be deleted as the leftover of a missing job */
+  if (!p->owner_kind || strcmp(p->owner_kind, "Job")) return -1;
   const char *job = pod_label(p, LH_JOB_KEY_JOB_NAME);
   if (!job) job = pod_ann(p, LH_JOB_KEY_JOB_NAME);
   if (!job || !p->ns) return -1;

@@ -43,6 +43,7 @@ struct lh_kube_async {
   req *active;        /* inside curl (requests and streams) */
   size_t queued;      /* length of the FIFO */
   size_t in_flight;   /* requests (not streams) inside curl */
+  size_t streams;     /* streams inside curl: each holds a connection of its own */
   int freeing;        /* lh_kube_async_free in progress */
 };
 
@@ -72,6 +73,19 @@ static void unlink_active(lh_kube_async *a, req *r) {
   else if (a->active == r) a->active = r->anext;
   if (r->anext) r->anext->aprev = r->aprev;
   r->aprev = r->anext = NULL;
+}
+
+/* A stream holds its connection for as long as it runs, so it must not count against the
+ * request pool: curl's per-host connection limit is max_connections plus the live streams
+ * (without this, max_connections streams would leave no connection for any request). */
+static void set_conn_limit(lh_kube_async *a) {
+  curl_multi_setopt(a->multi, CURLMOPT_MAX_HOST_CONNECTIONS, a->o.max_connections + (long)a->streams);
+  curl_multi_setopt(a->multi, CURLMOPT_MAXCONNECTS, a->o.max_connections + (long)a->streams + 8);
+}
+
+static void stream_gone(lh_kube_async *a) {
+  if (a->streams) a->streams--;
+  set_conn_limit(a);
 }
 
 /* --- loop glue -------------------------------------------------------------------------- */
@@ -205,6 +219,7 @@ static void complete(lh_kube_async *a, req *r, CURLcode cc) {
     snprintf(resp.error, sizeof(resp.error), "%s", r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
   if (r->stream) {
     lh_kube_stream *s = r->stream;
+    stream_gone(a);
     if (!s->canceled) s->end_cb(s, rc, &resp, s->ud);
     free(s);
   } else {
@@ -256,8 +271,7 @@ int lh_kube_async_new(lh_loop *loop, const lh_kube_config *cfg, const lh_kube_as
   curl_multi_setopt(a->multi, CURLMOPT_SOCKETDATA, a);
   curl_multi_setopt(a->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
   curl_multi_setopt(a->multi, CURLMOPT_TIMERDATA, a);
-  curl_multi_setopt(a->multi, CURLMOPT_MAX_HOST_CONNECTIONS, a->o.max_connections);
-  curl_multi_setopt(a->multi, CURLMOPT_MAXCONNECTS, a->o.max_connections + 8);
+  set_conn_limit(a);
   curl_multi_setopt(a->multi, CURLMOPT_PIPELINING, a->o.http2 ? (long)CURLPIPE_MULTIPLEX : 0L);
   *out = a;
   return 0;
@@ -392,8 +406,11 @@ int lh_kube_async_stream(lh_kube_async *a, const char *path, lh_kube_stream_data
   s->end_cb = end_cb;
   s->ud = ud;
   r->stream = s;
+  a->streams++;
+  set_conn_limit(a); /* before curl sees the handle: it must find a free connection slot */
   int rc = start_req(a, r);
   if (rc) {
+    stream_gone(a);
     r->stream = NULL;
     free(s);
     req_free(r); /* start_req fails before curl_multi_add_handle succeeds */
@@ -410,6 +427,7 @@ void lh_kube_stream_cancel(lh_kube_stream *s) {
   req *r = s->r;
   curl_multi_remove_handle(r->a->multi, r->easy);
   unlink_active(r->a, r);
+  stream_gone(r->a);
   free(s);
   req_free(r);
 }

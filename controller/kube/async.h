@@ -8,7 +8,9 @@
  * the loop thread: lh_kube_async is not thread-safe (post to its loop from other threads).
  *
  * Streams: lh_kube_async_stream() runs a long GET (a chunked-HTTP watch) whose body is handed
- * to a data callback as it arrives.
+ * to a data callback as it arrives. Each stream holds a connection of its own for its lifetime,
+ * outside the max_connections request pool (the per-host limit is max_connections + the live
+ * streams), so any number of streams never blocks requests on the same object.
  * Ownership: request bodies are copied. The lh_kube_response given to a done callback belongs to
  * the library and is valid only during the callback (the callback may steal resp->body by
  * setting it to NULL and freeing it later itself). */
@@ -23,7 +25,7 @@ typedef struct lh_kube_async lh_kube_async;
 typedef struct lh_kube_stream lh_kube_stream;
 
 typedef struct lh_kube_async_opts {
-  long max_connections;    /* keep-alive connections to the server (default 8) */
+  long max_connections;    /* keep-alive connections for requests (default 8; streams extra) */
   long max_in_flight;      /* requests handed to curl at once (default 4 * max_connections) */
   long connect_timeout_ms; /* default 5000 */
   long timeout_ms;         /* per request (not streams), default 30000 */

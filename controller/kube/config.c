@@ -238,10 +238,40 @@ static int from_doc(yaml_document_t *d, const char *base, const char *ctxname,
   return 0;
 }
 
+/* Why: libyaml's scanner does O(depth) work per token inside flow collections, so a
+ * document nested tens of thousands of levels deep costs seconds of CPU before any error can
+ * be reported. A first pass over the events refuses nesting deeper than any real configuration
+ * needs, stopping as soon as the limit is passed. Returns the offending line (1-based) or 0. */
+#define KUBECONFIG_MAX_DEPTH 64
+static unsigned long kubeconfig_too_deep(const char *yaml, size_t len) {
+  yaml_parser_t p;
+  yaml_event_t ev;
+  unsigned long bad = 0;
+  int depth = 0;
+  if (!yaml_parser_initialize(&p)) return 0;
+  yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
+  while (yaml_parser_parse(&p, &ev)) {
+    yaml_event_type_t t = ev.type;
+    if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+      if (++depth > KUBECONFIG_MAX_DEPTH) bad = (unsigned long)ev.start_mark.line + 1;
+    } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+      depth--;
+    }
+    yaml_event_delete(&ev);
+    if (bad || t == YAML_STREAM_END_EVENT) break;
+  }
+  yaml_parser_delete(&p); /* syntax errors are reported by the real parse */
+  return bad;
+}
+
 int lh_kube_config_load_yaml(const char *yaml, size_t len, const char *base_dir,
                              const char *context, lh_kube_config **out, char *err, size_t errlen) {
   *out = NULL;
   if (err && errlen) err[0] = '\0';
+  unsigned long deep = kubeconfig_too_deep(yaml, len);
+  if (deep)
+    return fail(err, errlen, LH_EKUBE_PARSE, "kubeconfig: YAML error at line %lu: nested deeper than %d levels",
+                deep, KUBECONFIG_MAX_DEPTH);
   yaml_parser_t p;
   yaml_document_t d;
   if (!yaml_parser_initialize(&p)) return LH_EKUBE_NOMEM;

@@ -3,12 +3,13 @@
 LIBS += kube
 kube_SRCS := $(wildcard controller/kube/*.c)
 
-TESTS += test_kube_config test_kube_watch test_kube_informer test_kube_workqueue test_kube_pod
+TESTS += test_kube_config test_kube_watch test_kube_informer test_kube_workqueue test_kube_pod test_kube_async
 test_kube_config_LIBS := kube util
 test_kube_watch_LIBS := kube util
 test_kube_informer_LIBS := kube util
 test_kube_workqueue_LIBS := kube util
 test_kube_pod_LIBS := kube util
+test_kube_async_LIBS := kube util
 
 # Debug client used by tests/e2e/30-kube-client-*.sh.
 BINS += lahar-kubewatch

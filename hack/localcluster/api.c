@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "localcluster/crd_schema.h"
 #include "localcluster/gc.h"
+#include "localcluster/gojson.h"
 #include "localcluster/lc.h"
 #include "localcluster/logs.h"
 #include "localcluster/objmeta.h"
@@ -23,6 +25,7 @@
 #include "localcluster/selector.h"
 #include "localcluster/status.h"
 #include "localcluster/table.h"
+#include "localcluster/yamlbody.h"
 #include "util/buf.h"
 
 #define LIST_CAP ((size_t)1 << 30)
@@ -116,10 +119,11 @@ static void resp_obj_for(lc_response *r, int code, const lc_rtype *t, lh_store_o
     char av[200], pat[260];
     api_version_of(t, av, sizeof av);
     snprintf(pat, sizeof pat, "\"apiVersion\":\"%s\"", av);
-    if (!strstr(o->json, pat)) {
+    if (!strstr(o->json, pat) || t->has_defaults) {
       json_t *j = json_loadb(o->json, o->len, 0, NULL);
       if (j) {
         json_object_set_new(j, "apiVersion", json_string(av));
+        lc_crd_default(t, j); /* defaults apply on read too (objects stored before them) */
         lh_store_obj_clear(o);
         resp_json(r, code, j);
         return;
@@ -147,6 +151,19 @@ static json_t *parse_proto_body(const lc_request *rq, lc_response *resp) {
 static json_t *parse_body(const lc_request *rq, const lc_rtype *t, lc_response *resp) {
   const char *ct = rq->content_type;
   if (lc_proto_is_content_type(ct)) return parse_proto_body(rq, resp);
+  if (!strncasecmp(ct, "application/yaml", 16)) { /* decoded like the real server's YAML serializer */
+    char yerr[300];
+    json_t *y = lc_yaml_to_json(rq->body ? rq->body : "", rq->body_len, yerr, sizeof yerr);
+    if (!json_is_object(y)) {
+      char m[600];
+      snprintf(m, sizeof m, "the object provided is unrecognized (must be of type %s): couldn't get version/kind; "
+               "yaml parse error: %s", t->kind, y ? "not a mapping" : yerr);
+      json_decref(y);
+      resp_status(resp, lc_status_bad_request(m));
+      return NULL;
+    }
+    return y;
+  }
   if (*ct && strncasecmp(ct, "application/json", 16) && !strstr(ct, "+json")) {
     resp_status(resp, lc_status_unsupported_media());
     return NULL;
@@ -154,11 +171,14 @@ static json_t *parse_body(const lc_request *rq, const lc_rtype *t, lc_response *
   json_error_t err;
   json_t *obj = json_loadb(rq->body ? rq->body : "", rq->body_len, JSON_REJECT_DUPLICATES, &err);
   if (!obj || !json_is_object(obj)) {
-    char m[600];
+    char m[600], gerr[200];
+    /* the real server quotes Go's encoding/json error */
+    if (!obj && !lc_gojson_check(rq->body ? rq->body : "", rq->body_len, gerr, sizeof gerr))
+      snprintf(gerr, sizeof gerr, "%s", err.text);
     snprintf(m, sizeof m,
              "the object provided is unrecognized (must be of type %s): couldn't get version/kind; json "
              "parse error: %s (%.40s)",
-             t->kind, obj ? "not a JSON object" : err.text, rq->body ? rq->body : "");
+             t->kind, obj ? "not a JSON object" : gerr, rq->body ? rq->body : "");
     json_decref(obj);
     resp_status(resp, lc_status_bad_request(m));
     return NULL;
@@ -166,10 +186,36 @@ static json_t *parse_body(const lc_request *rq, const lc_rtype *t, lc_response *
   return obj;
 }
 
+/* A body whose kind is not t's: for built-in kinds the real server fails the conversion (400),
+ * for custom resources it validates the kind field (422). 0 when the kind is right or absent,
+ * else -1 with resp filled. */
+static int check_kind(const lc_rtype *t, const json_t *obj, lc_response *resp) {
+  const char *kind = json_string_value(json_object_get(obj, "kind"));
+  if (!kind || !strcmp(kind, t->kind)) return 0;
+  char m[1200];
+  if (t->is_cr) {
+    char cm[300];
+    const char *name = mstr(obj, "name");
+    snprintf(cm, sizeof cm, "Invalid value: \"%.100s\": must be %s", kind, t->kind);
+    resp_status(resp, lc_status_invalid(kind, t->group, name ? name : "", "kind", "FieldValueInvalid", cm));
+    return -1;
+  }
+  /* the internal API package: "core" for the legacy group, else the group's first label */
+  char pkg[64];
+  if (!t->group[0]) snprintf(pkg, sizeof pkg, "core");
+  else snprintf(pkg, sizeof pkg, "%.*s", (int)strcspn(t->group, "."), t->group);
+  snprintf(m, sizeof m, "%.100s in version \"%s\" cannot be handled as a %s: converting (%s.%.100s) to (%s.%s): unknown conversion",
+           kind, t->version, t->kind, t->version, kind, pkg, t->kind);
+  resp_status(resp, lc_status_bad_request(m));
+  return -1;
+}
+
 /* ---- namespace existence --------------------------------------------------------------------- */
 
-/* 0 when ns exists and is not terminating; else fills resp. */
-static int check_namespace(lc_server *s, const char *ns, lc_response *resp) {
+/* 0 when ns exists and is not terminating; else fills resp (a create of t's object name in a
+ * terminating namespace is 403 Forbidden, cause NamespaceTerminating, as the lifecycle admission
+ * plugin answers). */
+static int check_namespace(lc_server *s, const lc_rtype *t, const char *ns, const char *name, lc_response *resp) {
   lh_store_obj o = {0};
   int rc = lh_store_get(s->store, "namespaces", "", ns, &o);
   if (rc == LH_STORE_ENOTFOUND) {
@@ -183,10 +229,13 @@ static int check_namespace(lc_server *s, const char *ns, lc_response *resp) {
   int terminating = strstr(o.json, "\"deletionTimestamp\"") != NULL;
   lh_store_obj_clear(&o);
   if (terminating) {
-    char m[400];
-    snprintf(m, sizeof m, "unable to create new content in namespace %s because it is being terminated", ns);
-    json_t *st = lc_status_new(403, "Forbidden", m, 1, ns, NULL, "namespaces");
-    lc_status_add_cause(st, "NamespaceTerminating", m, "metadata.namespace");
+    char m[1200], q[400], cm[400];
+    lc_qualified(q, sizeof q, t->plural, t->group);
+    snprintf(m, sizeof m, "%s \"%s\" is forbidden: unable to create new content in namespace %s because it is being terminated",
+             q, name, ns);
+    snprintf(cm, sizeof cm, "namespace %s is being terminated", ns);
+    json_t *st = lc_status_new(403, "Forbidden", m, 1, name, t->group, t->plural);
+    lc_status_add_cause(st, "NamespaceTerminating", cm, "metadata.namespace");
     resp_status(resp, st);
     return -1;
   }
@@ -233,6 +282,20 @@ static void crd_set_status(json_t *crd) {
 static json_t *validate(const lc_rtype *t, json_t *obj) {
   if (t->is_cr) return lc_crd_validate(t, obj);
   if (!strcmp(t->plural, "customresourcedefinitions")) {
+    const json_t *vs = json_object_get(json_object_get(obj, "spec"), "versions");
+    if (!json_array_size(vs)) { /* the real message prints the Go values of the empty lists */
+      char c1[300], msg[900];
+      const char *name = mstr(obj, "name");
+      snprintf(c1, sizeof c1, "Invalid value: []apiextensions.CustomResourceDefinitionVersion%s: must have exactly one "
+               "version marked as storage version", json_is_array(vs) ? "{}" : "(nil)");
+      static const char c2[] = "Invalid value: []string(nil): must have at least one stored version";
+      snprintf(msg, sizeof msg, "%s.%s \"%.200s\" is invalid: [spec.versions: %s, status.storedVersions: %s]", t->kind,
+               t->group, name ? name : "", c1, c2);
+      json_t *st = lc_status_new(422, "Invalid", msg, 1, name, t->group, t->kind);
+      lc_status_add_cause(st, "FieldValueInvalid", c1, "spec.versions");
+      lc_status_add_cause(st, "FieldValueInvalid", c2, "status.storedVersions");
+      return st;
+    }
     char f[64], m[256];
     if (lc_registry_crd_check(obj, f, sizeof f, m, sizeof m))
       return lc_status_invalid(t->kind, t->group, mstr(obj, "name"), f, "FieldValueInvalid", m);
@@ -244,16 +307,17 @@ static int uses_generation(const lc_rtype *t) {
   return t->is_cr || !strcmp(t->plural, "customresourcedefinitions");
 }
 
-/* Non-metadata, non-status content differs? (spec changes bump metadata.generation) */
-static int spec_changed(const json_t *a, const json_t *b) {
+/* Non-metadata (and, with skip_status, non-status) content differs? (spec changes bump
+ * metadata.generation) */
+static int spec_changed(const json_t *a, const json_t *b, int skip_status) {
   const char *k;
   const json_t *v;
   json_object_foreach((json_t *)a, k, v) {
-    if (!strcmp(k, "metadata") || !strcmp(k, "status")) continue;
+    if (!strcmp(k, "metadata") || (skip_status && !strcmp(k, "status"))) continue;
     if (!json_equal(v, json_object_get(b, k))) return 1;
   }
   json_object_foreach((json_t *)b, k, v) {
-    if (!strcmp(k, "metadata") || !strcmp(k, "status")) continue;
+    if (!strcmp(k, "metadata") || (skip_status && !strcmp(k, "status"))) continue;
     if (!json_object_get(a, k)) return 1;
   }
   return 0;
@@ -380,12 +444,8 @@ static void handle_create(lc_server *s, const lc_request *rq, const lc_rtype *t,
     json_decref(obj);
     return;
   }
-  const char *kind = json_string_value(json_object_get(obj, "kind"));
-  if (kind && strcmp(kind, t->kind)) {
-    char m[400];
-    snprintf(m, sizeof m, "the object provided is unrecognized (must be of type %s): kind %s", t->kind, kind);
+  if (check_kind(t, obj, resp)) {
     json_decref(obj);
-    resp_status(resp, lc_status_bad_request(m));
     return;
   }
   char av[200];
@@ -421,13 +481,14 @@ static void handle_create(lc_server *s, const lc_request *rq, const lc_rtype *t,
   }
   snprintf(namebuf, sizeof namebuf, "%s", json_string_value(json_object_get(md, "name")));
   if (t->is_cr && (t->subres & LC_SUB_STATUS)) json_object_del(obj, "status");
+  if (t->is_cr) lc_crd_default(t, obj);
   json_t *bad = validate(t, obj);
   if (bad) {
     json_decref(obj);
     resp_status(resp, bad);
     return;
   }
-  if (t->namespaced && check_namespace(s, ns, resp)) {
+  if (t->namespaced && check_namespace(s, t, ns, namebuf, resp)) {
     json_decref(obj);
     return;
   }
@@ -449,7 +510,16 @@ static void handle_create(lc_server *s, const lc_request *rq, const lc_rtype *t,
   }
   int is_crd = !strcmp(t->plural, "customresourcedefinitions") && !strcmp(t->group, "apiextensions.k8s.io");
   if (is_crd) {
-    crd_set_status(obj);
+    /* as created, before the naming/establishing controllers ran (the answer shows this; the
+     * accepted names and conditions follow in an update right after) */
+    json_t *stored = json_array();
+    size_t vi;
+    json_t *vv;
+    json_array_foreach(json_object_get(json_object_get(obj, "spec"), "versions"), vi, vv)
+        if (json_is_true(json_object_get(vv, "storage"))) json_array_append(stored, json_object_get(vv, "name"));
+    json_object_set_new(obj, "status",
+                        json_pack("{s:n,s:{s:s,s:s},s:o}", "conditions", "acceptedNames", "plural", "", "kind", "",
+                                  "storedVersions", stored));
     /* refuse a CRD whose group/plural another CRD or a built-in already serves */
     const json_t *spec = json_object_get(obj, "spec");
     const char *g = json_string_value(json_object_get(spec, "group"));
@@ -480,12 +550,81 @@ static void handle_create(lc_server *s, const lc_request *rq, const lc_rtype *t,
     resp_status(resp, store_status(rc, t, namebuf));
     return;
   }
-  if (is_crd) lc_registry_crd_add(&s->reg, obj);
+  if (is_crd) { /* names accepted and established at once: the CRD is served from now on */
+    crd_set_status(obj);
+    lh_store_precond pre = {.rv = out.rv};
+    json_object_del(md, "resourceVersion");
+    if (lh_store_update(s->store, t->key, "", namebuf, obj, &pre, NULL) == 0) lc_registry_crd_add(&s->reg, obj);
+  }
   json_decref(obj);
   resp_obj_for(resp, 201, t, &out);
 }
 
 /* ---- update (PUT, PATCH results, status, finalize) ------------------------------------------- */
+
+static int is_core(const lc_rtype *t, const char *plural) { return !t->group[0] && !strcmp(t->plural, plural); }
+
+/* Pod spec update validation (ValidatePodUpdate of 1.20): only container and init container
+ * images, activeDeadlineSeconds, tolerations and a terminationGracePeriodSeconds of -1 may
+ * change. Returns NULL or a 422 Status. */
+static json_t *pod_spec_update_check(const lc_rtype *t, const char *name, const json_t *old, const json_t *neu) {
+  json_t *a = json_deep_copy(json_object_get(old, "spec"));
+  json_t *b = json_deep_copy(json_object_get(neu, "spec"));
+  if (!json_is_object(a)) {
+    json_decref(a);
+    a = json_object();
+  }
+  if (!json_is_object(b)) {
+    json_decref(b);
+    b = json_object();
+  }
+  static const char *const lists[] = {"containers", "initContainers", NULL};
+  for (int l = 0; lists[l]; l++) {
+    json_t *ca = json_object_get(a, lists[l]), *cb = json_object_get(b, lists[l]);
+    if (json_array_size(ca) != json_array_size(cb)) continue;
+    size_t i;
+    json_t *c;
+    json_array_foreach(cb, i, c) {
+      json_t *img = json_object_get(c, "image");
+      json_t *oc = json_array_get(ca, i);
+      if (json_is_object(oc)) {
+        if (img) json_object_set(oc, "image", img);
+        else json_object_del(oc, "image");
+      }
+    }
+  }
+  static const char *const free_keys[] = {"activeDeadlineSeconds", "tolerations", NULL};
+  for (int k = 0; free_keys[k]; k++) {
+    json_t *v = json_object_get(b, free_keys[k]);
+    if (v) json_object_set(a, free_keys[k], v);
+    else json_object_del(a, free_keys[k]);
+  }
+  json_t *tg = json_object_get(b, "terminationGracePeriodSeconds");
+  if (json_is_integer(tg) && json_integer_value(tg) == -1) json_object_set(a, "terminationGracePeriodSeconds", tg);
+  int same = json_equal(a, b);
+  json_decref(a);
+  json_decref(b);
+  if (same) return NULL;
+  return lc_status_invalid(t->kind, t->group, name, "spec", "FieldValueForbidden",
+                           "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, "
+                           "`spec.initContainers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` "
+                           "(only additions to existing tolerations)");
+}
+
+/* Same object apart from metadata.resourceVersion and managedFields? (a no-op write is not
+ * stored: no new resourceVersion, no watch event, like etcd3's GuaranteedUpdate) */
+static int same_object(const json_t *a, const json_t *b) {
+  json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
+  json_t *mx = json_object_get(x, "metadata"), *my = json_object_get(y, "metadata");
+  json_object_del(mx, "resourceVersion");
+  json_object_del(my, "resourceVersion");
+  json_object_del(mx, "managedFields");
+  json_object_del(my, "managedFields");
+  int eq = x && y && json_equal(x, y);
+  json_decref(x);
+  json_decref(y);
+  return eq;
+}
 
 /* Writes newobj as the new state of (t, ns, name) with the rules of the given subresource
  * ("" main, "status", "finalize"). Takes ownership of newobj. Fills resp. */
@@ -515,12 +654,38 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
     resp_status(resp, lc_status_bad_request(m));
     return;
   }
+  static const char *const keep[] = {"uid", "creationTimestamp", "deletionTimestamp",
+                                     "deletionGracePeriodSeconds", "namespace", "name", "generation", NULL};
+  char av[200];
+  api_version_of(t, av, sizeof av);
   json_t *res;
-  if (!strcmp(sub, "status")) {
+  if (!strcmp(sub, "status") && t->is_cr) {
+    /* custom resources: only the status changes */
     res = json_deep_copy(cur);
     json_t *st = json_object_get(newobj, "status");
     if (st) json_object_set(res, "status", st);
     else json_object_del(res, "status");
+  } else if (!strcmp(sub, "status")) {
+    /* built-in status strategies reset the spec only: metadata changes (labels, annotations)
+     * sent to /status are kept; pods also keep their ownerReferences */
+    res = json_incref(newobj);
+    json_object_set_new(res, "kind", json_string(t->kind));
+    json_object_set_new(res, "apiVersion", json_string(av));
+    json_t *spec = json_object_get(cur, "spec");
+    if (spec) json_object_set(res, "spec", spec);
+    else json_object_del(res, "spec");
+    json_t *md = meta(res);
+    json_t *cmd = json_object_get(cur, "metadata");
+    for (int i = 0; keep[i]; i++) {
+      json_t *v = json_object_get(cmd, keep[i]);
+      if (v) json_object_set(md, keep[i], v);
+      else json_object_del(md, keep[i]);
+    }
+    if (is_core(t, "pods")) {
+      json_t *ors = json_object_get(cmd, "ownerReferences");
+      if (ors) json_object_set(md, "ownerReferences", ors);
+      else json_object_del(md, "ownerReferences");
+    }
   } else if (!strcmp(sub, "finalize")) {
     res = json_deep_copy(cur);
     json_t *fin = json_object_get(json_object_get(newobj, "spec"), "finalizers");
@@ -533,8 +698,6 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
     else json_object_del(spec, "finalizers");
   } else {
     res = json_incref(newobj);
-    char av[200];
-    api_version_of(t, av, sizeof av);
     json_object_set_new(res, "kind", json_string(t->kind));
     json_object_set_new(res, "apiVersion", json_string(av));
     if (t->subres & LC_SUB_STATUS) {
@@ -544,14 +707,12 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
     }
     json_t *md = meta(res);
     json_t *cmd = json_object_get(cur, "metadata");
-    static const char *const keep[] = {"uid", "creationTimestamp", "deletionTimestamp",
-                                       "deletionGracePeriodSeconds", "namespace", "name", "generation", NULL};
     for (int i = 0; keep[i]; i++) {
       json_t *v = json_object_get(cmd, keep[i]);
       if (v) json_object_set(md, keep[i], v);
       else json_object_del(md, keep[i]);
     }
-    if (!t->group[0] && !strcmp(t->plural, "services")) { /* patchAllocatedValues */
+    if (is_core(t, "services")) { /* patchAllocatedValues */
       json_t *ns_ = json_object_get(res, "spec"), *os_ = json_object_get(cur, "spec");
       const char *nip = json_string_value(json_object_get(ns_, "clusterIP"));
       if (json_is_object(ns_) && (!nip || !*nip) && json_object_get(os_, "clusterIP")) {
@@ -559,12 +720,16 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
         if (json_object_get(os_, "clusterIPs")) json_object_set(ns_, "clusterIPs", json_object_get(os_, "clusterIPs"));
       }
     }
-    if (!t->group[0] && !strcmp(t->plural, "secrets")) lc_secret_fold_string_data(res);
-    if (uses_generation(t) && spec_changed(cur, res)) {
+    if (is_core(t, "secrets")) lc_secret_fold_string_data(res);
+    if (is_core(t, "pods")) lc_defaults_create(t, res); /* the scheme defaults every decoded pod */
+    if (t->is_cr) lc_crd_default(t, res);
+    /* a custom resource without a status subresource versions its status like its spec */
+    if (uses_generation(t) && spec_changed(cur, res, !(t->is_cr && !(t->subres & LC_SUB_STATUS)))) {
       json_int_t g = json_integer_value(json_object_get(cmd, "generation"));
       json_object_set_new(md, "generation", json_integer(g + 1));
     }
     json_t *bad = validate(t, res);
+    if (!bad && is_core(t, "pods")) bad = pod_spec_update_check(t, name, cur, res);
     if (bad) {
       json_decref(res);
       json_decref(newobj);
@@ -579,7 +744,16 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
   if (is_crd && !*sub) {
     const json_t *a = json_object_get(json_object_get(cur, "spec"), "names");
     const json_t *b = json_object_get(json_object_get(res, "spec"), "names");
-    if (!json_equal(a, b) || spec_changed(cur, res)) crd_set_status(res);
+    if (!json_equal(a, b) || spec_changed(cur, res, 1)) crd_set_status(res);
+  }
+  if (same_object(cur, res)) { /* nothing changes: answer the current object, write nothing */
+    json_decref(res);
+    char *txt = json_dumps(cur, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(cur);
+    lh_store_obj o = {.json = txt, .len = txt ? strlen(txt) : 0, .rv = cur_rv};
+    if (!txt) resp_status(resp, lc_status_internal("out of memory"));
+    else resp_obj_for(resp, 200, t, &o);
+    return;
   }
   if (dry_run) {
     json_decref(cur);
@@ -588,13 +762,28 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
   }
   lh_store_precond pre = {.rv = cur_rv};
   lh_store_obj out = {0};
-  /* finalizers emptied on an object being deleted: this update completes the deletion */
+  /* finalizers emptied on an object being deleted with no grace period left: the update is
+   * stored, then the object is deleted (the registry's shouldDeleteDuringUpdate) */
   const json_t *fins = json_object_get(json_object_get(res, "metadata"), "finalizers");
   int pending_fin = json_array_size(fins) > 0;
-  if (!strcmp(t->plural, "namespaces") && !t->group[0])
-    pending_fin |= json_array_size(json_object_get(json_object_get(res, "spec"), "finalizers")) > 0;
-  if (mstr(res, "deletionTimestamp") && !pending_fin) {
+  int is_ns = is_core(t, "namespaces");
+  if (is_ns) pending_fin |= json_array_size(json_object_get(json_object_get(res, "spec"), "finalizers")) > 0;
+  const json_t *dg = json_object_get(json_object_get(res, "metadata"), "deletionGracePeriodSeconds");
+  int delete_now = mstr(res, "deletionTimestamp") && !pending_fin && (is_ns || !dg || json_integer_value(dg) == 0);
+  if (delete_now) {
+    /* the update itself is not stored (no MODIFIED event); the answer is the updated object */
     rc = lh_store_delete(s->store, t->key, t->namespaced ? ns : "", name, &pre, &out);
+    if (!rc) {
+      char rvs[32];
+      snprintf(rvs, sizeof rvs, "%lld", (long long)out.rv);
+      json_object_set_new(meta(res), "resourceVersion", json_string(rvs));
+      char *txt = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
+      if (txt) {
+        lh_store_obj_clear(&out);
+        out.json = txt;
+        out.len = strlen(txt);
+      }
+    }
   } else {
     rc = lh_store_update(s->store, t->key, t->namespaced ? ns : "", name, res, &pre, &out);
   }
@@ -613,18 +802,34 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
 static void handle_update(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
   json_t *obj = parse_body(rq, t, resp);
   if (!obj) return;
+  if (check_kind(t, obj, resp)) {
+    json_decref(obj);
+    return;
+  }
   do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, obj, rq->q.dry_run, resp);
 }
 
 static void handle_patch(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
   lh_patch_type pt = lh_patch_type_from_content_type(rq->content_type);
+  if (pt == LH_PATCH_STRATEGIC && t->is_cr) { /* the custom resource handler's own wording */
+    resp_status(resp, lc_status_new(415, "UnsupportedMediaType",
+                                    "the body of the request was in an unknown format - accepted media types include: "
+                                    "application/json-patch+json, application/merge-patch+json, "
+                                    "application/apply-patch+yaml",
+                                    0, NULL, NULL, NULL));
+    return;
+  }
   if (pt == LH_PATCH_UNKNOWN || pt == LH_PATCH_APPLY ||
-      (pt == LH_PATCH_STRATEGIC && (t->is_cr || !lh_patch_strategic_supported(t->key)))) {
+      (pt == LH_PATCH_STRATEGIC && !lh_patch_strategic_supported(t->key))) {
     resp_status(resp, lc_status_unsupported_media());
     return;
   }
   json_error_t jerr;
   json_t *patch = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, &jerr);
+  if (!patch && pt == LH_PATCH_MERGE) { /* 1.20: json-patch's ErrBadJSONPatch, an internal error */
+    resp_status(resp, lc_status_new(500, NULL, "Invalid JSON Patch", 0, NULL, NULL, NULL));
+    return;
+  }
   if (!patch) {
     char m[400];
     snprintf(m, sizeof m, "error decoding patch: %s", jerr.text);
@@ -644,7 +849,11 @@ static void handle_patch(lc_server *s, const lc_request *rq, const lc_rtype *t, 
   json_decref(patch);
   if (rc) {
     json_decref(cur);
-    if (rc == LH_PATCH_EUNSUPPORTED) resp_status(resp, lc_status_unsupported_media());
+    if (pt == LH_PATCH_JSON && rc != LH_PATCH_ENOMEM && rc != LH_PATCH_EUNSUPPORTED)
+      /* 1.20 wraps every JSON-patch application error into this generic 422 */
+      resp_status(resp, lc_status_new(422, "Invalid", "the server rejected our request due to an error in our request",
+                                      1, NULL, NULL, NULL));
+    else if (rc == LH_PATCH_EUNSUPPORTED) resp_status(resp, lc_status_unsupported_media());
     else if (rc == LH_PATCH_EINVAL) resp_status(resp, lc_status_bad_request(err));
     else if (rc == LH_PATCH_ENOMEM) resp_status(resp, lc_status_internal("out of memory"));
     else resp_status(resp, lc_status_new(422, "Invalid", err, 1, rq->route.name, t->group, t->kind));
@@ -779,13 +988,19 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
   }
   const char *uid = mstr(cur, "uid");
   if ((pre_uid && *pre_uid && (!uid || strcmp(pre_uid, uid))) || (pre_rv && pre_rv != obj_rv(cur))) {
-    char why[300];
-    snprintf(why, sizeof why, "Precondition failed: UID in precondition: %s, UID in object meta: %s",
-             pre_uid ? pre_uid : "", uid ? uid : "");
-    if (status) *status = lc_status_conflict(t->plural, t->group, name, pre_rv ? NULL : why);
+    if (status && pre_rv && pre_rv != obj_rv(cur)) {
+      *status = lc_status_conflict(t->plural, t->group, name, NULL);
+    } else if (status) { /* storage's NewInvalidObjError: the Kind, not the resource */
+      char why[400];
+      snprintf(why, sizeof why,
+               "the UID in the precondition (%.64s) does not match the UID in record (%.64s). The object might "
+               "have been deleted and then recreated", pre_uid ? pre_uid : "", uid ? uid : "");
+      *status = lc_status_conflict(t->kind, t->group, name, why);
+    }
     json_decref(cur);
     return 409;
   }
+  json_t *orig = json_deep_copy(cur); /* to recognise a DELETE that changes nothing */
   json_t *md = meta(cur);
   json_t *fins = json_object_get(md, "finalizers");
   if (!json_is_array(fins)) {
@@ -821,6 +1036,7 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
         out->rv = obj_rv(cur);
       }
       json_decref(cur);
+      json_decref(orig);
       return 200;
     }
     char when[32];
@@ -846,13 +1062,45 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
       }
       json_object_set_new(st, "phase", json_string("Terminating"));
     }
+    if (orig && same_object(orig, cur)) { /* already terminating the same way: nothing is written */
+      if (out) {
+        char *txt = json_dumps(orig, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        out->json = txt;
+        out->len = txt ? strlen(txt) : 0;
+        out->rv = obj_rv(orig);
+      }
+      json_decref(orig);
+      json_decref(cur);
+      return 200;
+    }
     json_object_del(md, "resourceVersion");
     rc = lh_store_update(s->store, t->key, ns, name, cur, &pre, out);
   } else {
     rc = lh_store_delete(s->store, t->key, ns, name, &pre, out);
     if (!rc) *gone = 1;
+    if (!rc && out && out->json && is_core(t, "pods")) {
+      /* the graceful-delete strategy stamped the object before removing it: the answer carries
+       * deletionTimestamp = now and deletionGracePeriodSeconds = 0 (the DELETED event does not) */
+      json_t *o = json_loadb(out->json, out->len, 0, NULL);
+      if (o) {
+        char now[32];
+        lc_now_rfc3339(now);
+        json_t *omd = meta(o);
+        if (!json_object_get(omd, "deletionTimestamp")) json_object_set_new(omd, "deletionTimestamp", json_string(now));
+        if (!json_object_get(omd, "deletionGracePeriodSeconds"))
+          json_object_set_new(omd, "deletionGracePeriodSeconds", json_integer(0));
+        char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (txt) {
+          lh_store_obj_clear(out);
+          out->json = txt;
+          out->len = strlen(txt);
+        }
+      }
+    }
   }
   json_decref(cur);
+  json_decref(orig);
   if (rc) {
     if (status) *status = store_status(rc, t, name);
     return rc == LH_STORE_ECONFLICT ? 409 : rc == LH_STORE_ENOTFOUND ? 404 : 500;
@@ -892,8 +1140,9 @@ static int delete_opts(const lc_request *rq, del_opts *o, lc_response *resp) {
     json_error_t err;
     j = json_loadb(rq->body, rq->body_len, 0, &err);
     if (!json_is_object(j)) { /* a 1.20 apiserver answers 500 here, without a reason */
-      char m[300];
-      snprintf(m, sizeof m, "couldn't get version/kind; json parse error: %s", j ? "not a JSON object" : err.text);
+      char m[300], gerr[200];
+      if (!j && !lc_gojson_check(rq->body, rq->body_len, gerr, sizeof gerr)) snprintf(gerr, sizeof gerr, "%s", err.text);
+      snprintf(m, sizeof m, "couldn't get version/kind; json parse error: %s", j ? "not a JSON object" : gerr);
       json_decref(j);
       resp_status(resp, lc_status_new(500, NULL, m, 0, NULL, NULL, NULL));
       return -1;
@@ -1019,6 +1268,7 @@ static int list_item(void *ud, const char *ns, const char *name, const char *jso
       api_version_of(c->t, av, sizeof av);
       json_object_set_new(o, "apiVersion", json_string(av));
     }
+    lc_crd_default(c->t, o);
     json_t *row = lc_table_row(c->t, o, c->include, c->now);
     json_decref(o);
     if (!row || json_array_append_new(c->rows, row)) return -100;
@@ -1026,12 +1276,13 @@ static int list_item(void *ud, const char *ns, const char *name, const char *jso
     return 0;
   }
   if (c->n++ && lh_buf_add(c->buf, ",", 1)) return -100;
-  if (c->rewrite) {
+  if (c->rewrite || c->t->has_defaults) {
     json_t *o = json_loadb(json, len, 0, NULL);
     if (o) {
       char av[200];
       api_version_of(c->t, av, sizeof av);
       json_object_set_new(o, "apiVersion", json_string(av));
+      lc_crd_default(c->t, o); /* defaults apply on read too (objects stored before them) */
       char *d = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
       json_decref(o);
       int rc = d ? lh_buf_adds(c->buf, d) : -1;
@@ -1040,6 +1291,43 @@ static int list_item(void *ud, const char *ns, const char *name, const char *jso
     }
   }
   return lh_buf_add(c->buf, json, len) ? -100 : 0;
+}
+
+/* 400 for a continue token the store cannot use, worded like 1.20's DecodeContinue: the token
+ * is base64url (unpadded) of a JSON document, and the message quotes Go's error for whichever
+ * step fails first. */
+static json_t *bad_continue(const char *tok) {
+  static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t n = strlen(tok);
+  unsigned char *bin = malloc(n + 1);
+  char why[300], m[400];
+  size_t o = 0;
+  unsigned acc = 0;
+  int bits = 0;
+  why[0] = 0;
+  for (size_t i = 0; bin && i < n && !why[0]; i++) {
+    const char *p = tok[i] ? strchr(url, tok[i]) : NULL;
+    if (!p) {
+      snprintf(why, sizeof why, "illegal base64 data at input byte %zu", i);
+      break;
+    }
+    acc = (acc << 6) | (unsigned)(p - url);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bin[o++] = (unsigned char)(acc >> bits);
+      acc &= (1u << bits) - 1;
+    }
+  }
+  if (bin && !why[0] && n % 4 == 1) snprintf(why, sizeof why, "illegal base64 data at input byte %zu", n - 1);
+  if (bin && !why[0] && lc_gojson_check((const char *)bin, o, why, sizeof why)) {
+    /* why holds Go's JSON error */
+  } else if (bin && !why[0]) {
+    snprintf(why, sizeof why, "server does not recognize this encoded version \"\"");
+  }
+  free(bin);
+  snprintf(m, sizeof m, "invalid continue token: continue key is not valid: %s", why[0] ? why : "out of memory");
+  return lc_status_bad_request(m);
 }
 
 /* Compiles the request's selectors into c. 0, or -1 with resp filled (400). */
@@ -1100,7 +1388,7 @@ static void handle_list_table(lc_server *s, const lc_request *rq, const lc_rtype
                             "The provided continue parameter is too old to display a consistent list "
                             "result. You can start a new list without the continue parameter."));
     else if (rc == LH_STORE_EINVAL)
-      resp_status(resp, lc_status_bad_request("continue key is not valid"));
+      resp_status(resp, bad_continue(rq->q.continue_tok));
     else
       resp_status(resp, lc_status_internal(rc == -100 ? "out of memory" : lh_store_strerror(rc)));
     goto out;
@@ -1180,7 +1468,7 @@ static void handle_list(lc_server *s, const lc_request *rq, const lc_rtype *t, l
                             "The provided continue parameter is too old to display a consistent list "
                             "result. You can start a new list without the continue parameter."));
     else if (rc == LH_STORE_EINVAL)
-      resp_status(resp, lc_status_bad_request("continue key is not valid"));
+      resp_status(resp, bad_continue(rq->q.continue_tok));
     else
       resp_status(resp, lc_status_internal(rc == -100 ? "list too large" : lh_store_strerror(rc)));
     goto out;
@@ -1192,6 +1480,8 @@ static void handle_list(lc_server *s, const lc_request *rq, const lc_rtype *t, l
   if (res.continue_token[0]) {
     lh_buf_addf(&head, ",\"continue\":\"%s\"", res.continue_token);
     if (res.remaining >= 0) lh_buf_addf(&head, ",\"remainingItemCount\":%lld", (long long)res.remaining);
+  } else if (t->is_cr) {
+    lh_buf_adds(&head, ",\"continue\":\"\""); /* unstructured lists always carry it */
   }
   lh_buf_adds(&head, "},\"items\":[");
   lh_buf out;
@@ -1358,13 +1648,15 @@ static int prepare_watch(lc_server *s, const lc_request *rq, const lc_rtype *t, 
   } else {
     char *end;
     long long x = strtoll(rv, &end, 10);
-    if (*end || x < 0) {
-      char m[200];
-      snprintf(m, sizeof m, "invalid resource version: %s", rv);
-      resp_status(resp, lc_status_bad_request(m));
+    if (*end || x < 0 || !isdigit((unsigned char)*rv)) { /* 1.20: a 500 quoting strconv.ParseUint */
+      char m[300];
+      snprintf(m, sizeof m, "resourceVersion: Invalid value: \"%.60s\": strconv.ParseUint: parsing \"%.60s\": invalid syntax",
+               rv, rv);
+      resp_status(resp, lc_status_new(500, NULL, m, 0, NULL, NULL, NULL));
       return LC_HANDLED;
     }
     ws->since_rv = x;
+    if (t->is_cr) ws->min_rv = t->established_rv;
   }
   ws->timeout_s = rq->q.timeout_seconds;
   ws->bookmarks = rq->q.allow_bookmarks;
@@ -1409,6 +1701,11 @@ int lc_api_handle(lc_server *s, const lc_request *rq, lc_response *resp, lc_watc
     version_doc(resp);
     return LC_HANDLED;
   case LC_R_HEALTH:
+    if (r->readyz && __atomic_load_n(&s->not_ready, __ATOMIC_ACQUIRE)) {
+      static const char nr[] = "[-]nodes-registered failed: reason withheld\nreadyz check failed\n";
+      resp_raw(resp, 500, "text/plain; charset=utf-8", strdup(nr), sizeof nr - 1);
+      return LC_HANDLED;
+    }
     resp_raw(resp, 200, "text/plain; charset=utf-8", strdup("ok"), 2);
     return LC_HANDLED;
   case LC_R_OPENAPI_V2: {
@@ -1434,19 +1731,24 @@ int lc_api_handle(lc_server *s, const lc_request *rq, lc_response *resp, lc_watc
   case LC_R_GROUP: {
     json_t *d = lc_discovery_group(&s->reg, r->group);
     if (d) resp_json(resp, 200, d);
-    else resp_status(resp, lc_status_path_not_found());
+    else resp_raw(resp, 404, "text/plain; charset=utf-8", strdup("404 page not found\n"), 19);
     return LC_HANDLED;
   }
   case LC_R_GROUP_VERSION: {
     json_t *d = lc_discovery_resources(&s->reg, r->group, r->version);
     if (d) resp_json(resp, 200, d);
-    else resp_status(resp, lc_status_path_not_found());
+    else resp_raw(resp, 404, "text/plain; charset=utf-8", strdup("404 page not found\n"), 19);
     return LC_HANDLED;
   }
   case LC_R_RESOURCE:
     break;
   }
   const lc_rtype *t = lc_registry_find(&s->reg, r->group, r->version, r->resource);
+  if (!t && r->group[0] && !lc_registry_serves(&s->reg, r->group, r->version)) {
+    /* an API group/version nobody serves falls through to the mux's plain 404 */
+    resp_raw(resp, 404, "text/plain; charset=utf-8", strdup("404 page not found\n"), 19);
+    return LC_HANDLED;
+  }
   if (!t || (r->has_ns && !t->namespaced)) {
     resp_status(resp, lc_status_path_not_found());
     return LC_HANDLED;
@@ -1463,6 +1765,11 @@ int lc_api_handle(lc_server *s, const lc_request *rq, lc_response *resp, lc_watc
                     : !strcmp(sub, "log")      ? LC_SUB_LOG
                     : !strcmp(sub, "finalize") ? LC_SUB_FINALIZE
                                                : 0;
+    if (t->is_cr && !strcmp(sub, "status") && !(t->subres & LC_SUB_STATUS) && !r->legacy_watch) {
+      /* the CR handler serves /status only with the subresource: NotFound on the object */
+      resp_status(resp, lc_status_not_found(t->plural, t->group, r->name));
+      return LC_HANDLED;
+    }
     if (!need || !(t->subres & need) || r->legacy_watch) {
       resp_status(resp, lc_status_path_not_found());
       return LC_HANDLED;

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <regex.h>
 #include <string.h>
 
 #include "localcluster/status.h"
@@ -58,6 +59,100 @@ static void short_value(char *out, size_t sz, const json_t *v) {
   }
 }
 
+/* Go's %v of a JSON number. */
+static void num_str(char *out, size_t sz, const json_t *n) {
+  if (json_is_integer(n)) snprintf(out, sz, "%lld", (long long)json_integer_value(n));
+  else snprintf(out, sz, "%g", json_number_value(n));
+}
+
+/* minimum/maximum (exclusive too), minLength/maxLength, pattern, minItems/maxItems with
+ * kube-openapi's messages as the 1.20 CR validation reports them. */
+static void check_limits(const json_t *schema, const json_t *v, const char *path, verr *e) {
+  char val[200], lim[64], tmsg[400];
+  if (json_is_number(v)) {
+    double x = json_number_value(v);
+    const json_t *mn = json_object_get(schema, "minimum"), *mx = json_object_get(schema, "maximum");
+    int exmn = json_is_true(json_object_get(schema, "exclusiveMinimum"));
+    int exmx = json_is_true(json_object_get(schema, "exclusiveMaximum"));
+    short_value(val, sizeof val, v);
+    if (json_is_number(mn) && (exmn ? x <= json_number_value(mn) : x < json_number_value(mn))) {
+      num_str(lim, sizeof lim, mn);
+      snprintf(tmsg, sizeof tmsg, "%s in body should be greater than %s%s", path, exmn ? "" : "or equal to ", lim);
+      add_err(e, path, "FieldValueInvalid", "Invalid value: %s: %s", val, tmsg);
+    }
+    if (json_is_number(mx) && (exmx ? x >= json_number_value(mx) : x > json_number_value(mx))) {
+      num_str(lim, sizeof lim, mx);
+      snprintf(tmsg, sizeof tmsg, "%s in body should be less than %s%s", path, exmx ? "" : "or equal to ", lim);
+      add_err(e, path, "FieldValueInvalid", "Invalid value: %s: %s", val, tmsg);
+    }
+  } else if (json_is_string(v)) {
+    const char *str = json_string_value(v);
+    size_t n = 0; /* characters (UTF-8 code points) */
+    for (const unsigned char *p = (const unsigned char *)str; *p; p++) n += (*p & 0xC0) != 0x80;
+    const json_t *mnl = json_object_get(schema, "minLength"), *mxl = json_object_get(schema, "maxLength");
+    short_value(val, sizeof val, v);
+    if (json_is_integer(mxl) && (json_int_t)n > json_integer_value(mxl)) {
+      snprintf(tmsg, sizeof tmsg, "%lld", (long long)json_integer_value(mxl));
+      add_err(e, path, "FieldValueTooLong", "Too long: must have at most %s bytes%s", tmsg, "");
+    }
+    if (json_is_integer(mnl) && (json_int_t)n < json_integer_value(mnl)) {
+      snprintf(tmsg, sizeof tmsg, "%s in body should be at least %lld chars long", path,
+               (long long)json_integer_value(mnl));
+      add_err(e, path, "FieldValueInvalid", "Invalid value: %s: %s", val, tmsg);
+    }
+    const char *pat = json_string_value(json_object_get(schema, "pattern"));
+    regex_t re;
+    if (pat && !regcomp(&re, pat, REG_EXTENDED | REG_NOSUB)) {
+      if (regexec(&re, str, 0, NULL, 0)) {
+        snprintf(tmsg, sizeof tmsg, "%s in body should match '%s'", path, pat);
+        add_err(e, path, "FieldValueInvalid", "Invalid value: %s: %s", val, tmsg);
+      }
+      regfree(&re);
+    }
+  } else if (json_is_array(v)) {
+    const json_t *mni = json_object_get(schema, "minItems"), *mxi = json_object_get(schema, "maxItems");
+    if (json_is_integer(mxi) && (json_int_t)json_array_size(v) > json_integer_value(mxi)) {
+      snprintf(val, sizeof val, "%zu", json_array_size(v));
+      snprintf(tmsg, sizeof tmsg, "must have at most %lld items", (long long)json_integer_value(mxi));
+      add_err(e, path, "FieldValueTooMany", "Too many: %s: %s", val, tmsg);
+    }
+    if (json_is_integer(mni) && (json_int_t)json_array_size(v) < json_integer_value(mni)) {
+      snprintf(val, sizeof val, "\"\"");
+      snprintf(tmsg, sizeof tmsg, "%s in body should have at least %lld items", path, (long long)json_integer_value(mni));
+      add_err(e, path, "FieldValueInvalid", "Invalid value: %s: %s", val, tmsg);
+    }
+  }
+}
+
+/* Applies the schema's "default"s to absent properties, depth first (structural defaulting). */
+static void apply_defaults(const json_t *schema, json_t *v, int depth) {
+  if (!json_is_object(schema) || depth > MAX_DEPTH) return;
+  if (json_is_object(v)) {
+    const json_t *props = json_object_get(schema, "properties");
+    const char *k;
+    const json_t *ps;
+    json_object_foreach((json_t *)props, k, ps) {
+      const json_t *def = json_object_get(ps, "default");
+      if (def && !json_object_get(v, k)) json_object_set_new(v, k, json_deep_copy(def));
+      json_t *child = json_object_get(v, k);
+      if (child) apply_defaults(ps, child, depth + 1);
+    }
+    const json_t *addl = json_object_get(schema, "additionalProperties");
+    if (json_is_object(addl)) {
+      json_t *child;
+      json_object_foreach(v, k, child) if (!json_object_get(props, k)) apply_defaults(addl, child, depth + 1);
+    }
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(v, i, x) apply_defaults(json_object_get(schema, "items"), x, depth + 1);
+  }
+}
+
+void lc_crd_default(const lc_rtype *t, json_t *obj) {
+  if (t && t->schema) apply_defaults(t->schema, obj, 0);
+}
+
 static void walk(const json_t *schema, json_t *v, const char *path, int root, int depth, verr *e) {
   if (!json_is_object(schema) || depth > MAX_DEPTH) return;
   if (json_is_null(v) && json_is_true(json_object_get(schema, "nullable"))) return;
@@ -72,7 +167,8 @@ static void walk(const json_t *schema, json_t *v, const char *path, int root, in
       return;
     }
   } else if (type && !type_ok(type, v)) {
-    short_value(val, sizeof val, v);
+    /* kube-openapi's InvalidType error carries the value's type name as the value */
+    snprintf(val, sizeof val, "\"%s\"", type_of(v));
     char tm2[300];
     snprintf(tm2, sizeof tm2, "%s: \"%s\"", type, type_of(v));
     snprintf(tmsg, sizeof tmsg, "%s in body must be of type %s", path, tm2);
@@ -87,12 +183,18 @@ static void walk(const json_t *schema, json_t *v, const char *path, int root, in
     json_array_foreach(en, i, x) if (json_equal(x, v)) found = 1;
     if (!found) {
       short_value(val, sizeof val, v);
-      char *d = json_dumps(en, JSON_COMPACT);
-      snprintf(tmsg, sizeof tmsg, "%s in body should be one of %s", path, d ? d : "[]");
-      free(d);
-      add_err(e, path, "FieldValueNotSupported", "Unsupported value: %s: %s", val, tmsg);
+      char sup[300];
+      int off = 0;
+      sup[0] = 0;
+      json_array_foreach(en, i, x) {
+        char one[100];
+        short_value(one, sizeof one, x);
+        if (off < (int)sizeof sup) off += snprintf(sup + off, sizeof sup - (size_t)off, "%s%s", i ? ", " : "", one);
+      }
+      add_err(e, path, "FieldValueNotSupported", "Unsupported value: %s: supported values: %s", val, sup);
     }
   }
+  check_limits(schema, v, path, e);
   if (json_is_object(v)) {
     const json_t *props = json_object_get(schema, "properties");
     const json_t *addl = json_object_get(schema, "additionalProperties");

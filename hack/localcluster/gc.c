@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "localcluster/logs.h"
 #include "util/log.h"
 
 #define NBUCKETS 4096
+/* seconds (whole, of the deletionTimestamp) a deleted namespace stays Terminating before its
+ * contents are removed */
+#define NS_TERMINATING_S 2
 
 typedef struct dep {
   struct dep *next;
@@ -170,15 +174,16 @@ static int has_str(const json_t *arr, const char *v) {
 }
 
 /* Indexing and queueing for one object state. */
+/* parsed: the object already parsed (the store event's obj), or NULL to parse json here. */
 static void observe(lc_server *s, lh_store_event_type type, const char *key, const char *ns, const char *name,
-                    const char *json, size_t len) {
+                    const char *json, size_t len, const json_t *parsed) {
   int has_owners = strstr(json, "\"ownerReferences\"") != NULL;
   int deleting = strstr(json, "\"deletionTimestamp\"") != NULL;
   int is_ns = !strcmp(key, "namespaces");
   int is_crd = !strcmp(key, "apiextensions.k8s.io/customresourcedefinitions");
   int need_uid = type == LH_STORE_DELETED && s->gc->n_owners > 0;
   if (!has_owners && !deleting && !need_uid && !(is_crd && type == LH_STORE_DELETED)) return;
-  json_t *o = json_loadb(json, len, 0, NULL);
+  json_t *o = parsed ? json_incref((json_t *)parsed) : json_loadb(json, len, 0, NULL);
   if (!o) return;
   json_t *md = json_object_get(o, "metadata");
   const char *uid = json_string_value(json_object_get(md, "uid"));
@@ -207,7 +212,7 @@ void lc_gc_on_event(lc_server *s, const lh_store_event *ev) {
   if (!s->gc) return;
   if (ev->type == LH_STORE_DELETED && s->logs && !strcmp(ev->resource, "pods"))
     lc_logs_delete_pod(s->logs, ev->ns, ev->name);
-  observe(s, ev->type, ev->resource, ev->ns, ev->name, ev->json, ev->len);
+  observe(s, ev->type, ev->resource, ev->ns, ev->name, ev->json, ev->len, ev->obj);
 }
 
 typedef struct scan_ctx {
@@ -218,7 +223,7 @@ typedef struct scan_ctx {
 static int scan_item(void *ud, const char *ns, const char *name, const char *json, size_t len, int64_t rv) {
   (void)rv;
   scan_ctx *c = ud;
-  observe(c->s, LH_STORE_MODIFIED, c->key, ns, name, json, len);
+  observe(c->s, LH_STORE_MODIFIED, c->key, ns, name, json, len, NULL);
   return 0;
 }
 
@@ -393,9 +398,16 @@ static int64_t purge(lc_server *s, const lc_rtype *t, const char *ns) {
 static int do_namespace(lc_server *s, const char *name) {
   json_t *o = NULL;
   if (get_obj(s, "namespaces", "", name, &o)) return 0;
-  int deleting = json_object_get(json_object_get(o, "metadata"), "deletionTimestamp") != NULL;
+  const char *dts = json_string_value(json_object_get(json_object_get(o, "metadata"), "deletionTimestamp"));
+  int deleting = dts != NULL;
+  /* like the real namespace controller, start removing the contents a moment after the DELETE
+   * (the namespace is observably Terminating, and creating in it is refused, meanwhile) */
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  int young = dts && strptime(dts, "%Y-%m-%dT%H:%M:%SZ", &tm) && time(NULL) < timegm(&tm) + NS_TERMINATING_S;
   json_decref(o);
   if (!deleting) return 0;
+  if (young) return 1;
   int64_t left = 0;
   for (size_t i = 0; i < s->reg.n; i++) {
     const lc_rtype *t = s->reg.v[i];

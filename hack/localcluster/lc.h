@@ -32,6 +32,9 @@ typedef struct lc_server {
   /* Asks the loop to call lc_gc_run() after delay_ms (server.c sets it; NULL in unit tests,
    * which call lc_gc_run() themselves). */
   void (*kick)(struct lc_server *s, int delay_ms);
+  /* Non-zero while /readyz must fail (the in-process simulated nodes are not registered yet).
+   * Written by another thread: access with __atomic builtins. */
+  int not_ready;
   uint32_t svc_base;         /* Service clusterIP range (host order); svc_bits 0 → the default */
   int svc_bits;
 } lc_server;
@@ -65,6 +68,7 @@ typedef struct lc_watch_spec {
   char kind[128];            /* for BOOKMARK objects */
   char api_version[200];
   int64_t since_rv;          /* events with rv > since_rv */
+  int64_t min_rv;            /* since_rv below this → 410 Expired (a CR's history start), 0 none */
   int send_initial;          /* rv unset/"0": synthetic ADDED for existing objects first */
   long timeout_s;
   int bookmarks;

@@ -5,13 +5,14 @@ include hack/localcluster/lib.mk
 
 LIBS += lcserver
 lcserver_SRCS := $(addprefix hack/localcluster/,status.c router.c registry.c api.c objmeta.c \
-  crd_schema.c proto.c table.c watch.c gc.c logs.c server.c openapi.c kubeconfig_out.c sim_nodes.c)
+  crd_schema.c yamlbody.c gojson.c proto.c table.c watch.c gc.c logs.c server.c openapi.c kubeconfig_out.c sim_nodes.c)
 
 BINS += lahar-localcluster
 lahar-localcluster_SRCS := hack/localcluster/main.c
-lahar-localcluster_LIBS := lcserver lcstore util
+lahar-localcluster_LIBS := lcserver lcstore nodesim kube util
 
-TESTS += test_lc_router test_lc_status test_lc_registry test_lc_proto test_lc_table
+TESTS += test_lc_router test_lc_status test_lc_registry test_lc_proto test_lc_table test_lc_gojson
+test_lc_gojson_LIBS := lcserver lcstore util
 test_lc_router_LIBS := lcserver lcstore util
 test_lc_status_LIBS := lcserver lcstore util
 test_lc_registry_LIBS := lcserver lcstore util

@@ -252,6 +252,37 @@ json_t *lc_validate_builtin(const lc_rtype *t, const json_t *obj) {
     return lc_status_invalid(t->kind, t->group, name, "metadata.name", "FieldValueInvalid", full);
   }
   if (t->group[0]) return NULL;
+  if (!strcmp(t->plural, "configmaps") || !strcmp(t->plural, "secrets")) {
+    /* IsConfigMapKey: [-._a-zA-Z0-9]+, at most 253 characters */
+    static const char *const maps[] = {"data", "binaryData", "stringData", NULL};
+    for (int m = 0; maps[m]; m++) {
+      const char *k;
+      const json_t *v;
+      json_object_foreach((json_t *)json_object_get(obj, maps[m]), k, v) {
+        size_t n = strlen(k);
+        int ok = n > 0;
+        for (size_t i = 0; ok && i < n; i++)
+          ok = isalnum((unsigned char)k[i]) || k[i] == '-' || k[i] == '_' || k[i] == '.';
+        char f[400];
+        snprintf(f, sizeof f, "%s[%.300s]", maps[m], k);
+        if (!ok) {
+          snprintf(full, sizeof full,
+                   "Invalid value: \"%.300s\": a valid config key must consist of alphanumeric characters, '-', '_' "
+                   "or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+                   "'[-._a-zA-Z0-9]+')", k);
+          return lc_status_invalid(t->kind, "", name, f, "FieldValueInvalid", full);
+        }
+        if (n > 253) {
+          snprintf(full, sizeof full, "Invalid value: \"%.300s\": must be no more than 253 characters", k);
+          return lc_status_invalid(t->kind, "", name, f, "FieldValueInvalid", full);
+        }
+        if (!strcmp(k, ".") || !strcmp(k, "..")) {
+          snprintf(full, sizeof full, "Invalid value: \"%s\": must not be '%s'", k, k);
+          return lc_status_invalid(t->kind, "", name, f, "FieldValueInvalid", full);
+        }
+      }
+    }
+  }
   if (!strcmp(t->plural, "pods")) {
     const json_t *spec = json_object_get(obj, "spec");
     const json_t *cs = json_object_get(spec, "containers");

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 static void scpy(char *dst, size_t sz, const char *src) {
   snprintf(dst, sz, "%s", src ? src : "");
 }
@@ -103,6 +105,12 @@ const lc_rtype *lc_registry_find(const lc_registry *reg, const char *group, cons
   return NULL;
 }
 
+int lc_registry_serves(const lc_registry *reg, const char *group, const char *version) {
+  for (size_t i = 0; i < reg->n; i++)
+    if (!strcmp(reg->v[i]->group, group) && !strcmp(reg->v[i]->version, version)) return 1;
+  return 0;
+}
+
 const lc_rtype *lc_registry_find_key(const lc_registry *reg, const char *key) {
   for (size_t i = 0; i < reg->n; i++)
     if (!strcmp(reg->v[i]->key, key)) return reg->v[i];
@@ -189,7 +197,7 @@ int lc_registry_crd_check(const json_t *crd, char *field, size_t fieldsz, char *
   snprintf(want, sizeof want, "%s.%s", plural, group);
   if (strcmp(name, want)) {
     snprintf(field, fieldsz, "metadata.name");
-    snprintf(msg, msgsz, "must be spec.names.plural+\".\"+spec.group");
+    snprintf(msg, msgsz, "Invalid value: \"%.200s\": must be spec.names.plural+\".\"+spec.group", name);
     return -1;
   }
   const json_t *versions = json_object_get(spec, "versions");
@@ -244,6 +252,21 @@ int lc_registry_crd_add(lc_registry *reg, const json_t *crd) {
         (!t->is_cr || strcmp(t->crd_name, crd_name)))
       return -2;
   }
+  /* a CRD's watch history starts when it was first established (kept across updates) */
+  int64_t established = 0;
+  for (size_t k = 0; k < reg->n; k++)
+    if (reg->v[k]->is_cr && !strcmp(reg->v[k]->crd_name, crd_name)) established = reg->v[k]->established_rv;
+  if (!established) {
+    const char *rv = jstr(json_object_get(crd, "metadata"), "resourceVersion");
+    established = strtoll(rv, NULL, 10);
+  }
+  const char *storage_version = "";
+  {
+    size_t k;
+    const json_t *sv;
+    json_array_foreach(json_object_get(spec, "versions"), k, sv) if (json_is_true(json_object_get(sv, "storage")))
+        storage_version = jstr(sv, "name");
+  }
   lc_registry_crd_remove(reg, crd_name);
   const json_t *versions = json_object_get(spec, "versions");
   size_t i;
@@ -253,6 +276,8 @@ int lc_registry_crd_add(lc_registry *reg, const json_t *crd) {
     lc_rtype *t = calloc(1, sizeof *t);
     if (!t) return -1;
     t->is_cr = 1;
+    t->established_rv = established;
+    scpy(t->storage_version, sizeof t->storage_version, storage_version);
     scpy(t->crd_name, sizeof t->crd_name, crd_name);
     scpy(t->group, sizeof t->group, group);
     scpy(t->version, sizeof t->version, jstr(v, "name"));
@@ -273,6 +298,11 @@ int lc_registry_crd_add(lc_registry *reg, const json_t *crd) {
     if (json_object_get(sub, "scale")) t->subres |= LC_SUB_SCALE;
     const json_t *schema = json_object_get(json_object_get(v, "schema"), "openAPIV3Schema");
     if (schema) t->schema = json_deep_copy(schema);
+    if (schema) {
+      char *txt = json_dumps(schema, JSON_COMPACT);
+      t->has_defaults = txt && strstr(txt, "\"default\":") != NULL;
+      free(txt);
+    }
     const json_t *cols = json_object_get(v, "additionalPrinterColumns");
     if (json_is_array(cols)) t->columns = json_deep_copy(cols);
     make_key(t);
@@ -374,6 +404,27 @@ static json_t *names_json(const char (*names)[64], int n) {
   return a;
 }
 
+/* storageVersionHash: base64 of the first 8 bytes of sha256("group/storageVersion/Kind"). */
+static void storage_hash(const lc_rtype *t, char out[16]) {
+  char in[400];
+  snprintf(in, sizeof in, "%s/%s/%s", t->group, t->is_cr && t->storage_version[0] ? t->storage_version : t->version,
+           t->kind);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int mdlen = 0;
+  out[0] = 0;
+  if (!EVP_Digest(in, strlen(in), md, &mdlen, EVP_sha256(), NULL) || mdlen < 8) return;
+  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t j = 0;
+  for (size_t i = 0; i < 8; i += 3) {
+    unsigned v = (unsigned)md[i] << 16 | (i + 1 < 8 ? (unsigned)md[i + 1] << 8 : 0) | (i + 2 < 8 ? md[i + 2] : 0);
+    out[j++] = tab[(v >> 18) & 63];
+    out[j++] = tab[(v >> 12) & 63];
+    out[j++] = i + 1 < 8 ? tab[(v >> 6) & 63] : '=';
+    out[j++] = i + 2 < 8 ? tab[v & 63] : '=';
+  }
+  out[j] = 0;
+}
+
 static void add_sub(json_t *arr, const lc_rtype *t, const char *sub, const char *kind,
                     const char *const *verbs) {
   char name[200];
@@ -407,6 +458,11 @@ json_t *lc_discovery_resources(const lc_registry *reg, const char *group, const 
     json_t *r = json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", t->plural, "singularName", t->singular,
                           "namespaced", t->namespaced, "kind", t->kind, "verbs", verbs_json(verbs));
     if (t->n_short) json_object_set_new(r, "shortNames", names_json(t->short_names, t->n_short));
+    if (!t->create_only) {
+      char h[16];
+      storage_hash(t, h);
+      if (h[0]) json_object_set_new(r, "storageVersionHash", json_string(h));
+    }
     if (t->n_cat) json_object_set_new(r, "categories", names_json(t->categories, t->n_cat));
     json_array_append_new(arr, r);
     if (t->subres & LC_SUB_BINDING) add_sub(arr, t, "binding", "Binding", create_verbs);

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define LC_SUB_STATUS 0x1
 #define LC_SUB_BINDING 0x2
@@ -38,6 +39,10 @@ typedef struct lc_rtype {
   char crd_name[260];          /* owning CRD for custom resources */
   json_t *schema;              /* CR: openAPIV3Schema of this version (owned), or NULL */
   json_t *columns;             /* CR: additionalPrinterColumns (owned), or NULL */
+  int has_defaults;            /* CR: the schema sets "default"s (applied on reads too) */
+  char storage_version[64];    /* CR: the CRD's storage version (discovery's storageVersionHash) */
+  int64_t established_rv;      /* CR: resourceVersion the CRD was established at: the watch
+                                * history of its resources starts there (older rv → 410) */
 } lc_rtype;
 
 typedef struct lc_registry {
@@ -52,6 +57,8 @@ void lc_registry_free(lc_registry *reg);
 /* The type serving group/version/plural, or NULL. */
 const lc_rtype *lc_registry_find(const lc_registry *reg, const char *group, const char *version,
                                  const char *plural);
+/* 1 when some resource is served under group/version. */
+int lc_registry_serves(const lc_registry *reg, const char *group, const char *version);
 /* Any served version of group/plural (used for storage-level lookups, e.g. GC). */
 const lc_rtype *lc_registry_find_key(const lc_registry *reg, const char *key);
 /* Finds by apiVersion ("v1", "g/v") and Kind (used for ownerReferences). */

@@ -77,6 +77,7 @@ void lc_route_parse(const char *path, lc_route *r) {
   if (!strcmp(segs[0], "version") && n == 1) { r->kind = LC_R_VERSION; return; }
   if (!strcmp(segs[0], "healthz") || !strcmp(segs[0], "livez") || !strcmp(segs[0], "readyz")) {
     r->kind = LC_R_HEALTH;
+    r->readyz = !strcmp(segs[0], "readyz");
     return;
   }
   if (!strcmp(segs[0], "openapi") && n == 2) {

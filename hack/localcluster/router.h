@@ -38,6 +38,7 @@ typedef struct lc_route {
   char name[LC_NAME_MAX];     /* "" for collection */
   char sub[LC_SEG_MAX];       /* subresource or "" */
   int legacy_watch;           /* the path had /watch/ */
+  int readyz;                 /* LC_R_HEALTH: the path was /readyz (readiness, not liveness) */
   int has_ns;
 } lc_route;
 

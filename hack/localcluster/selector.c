@@ -299,7 +299,7 @@ static int parse_requirement(lexer *L, lh_label_selector *sel, char *err, size_t
   case T_LT: op = OP_LT; break;
   default:
     free(key);
-    seterr(err, errlen, "unable to parse requirement: found '%s', expected: in, notin, =, ==, !=, gt, lt",
+    seterr(err, errlen, "unable to parse requirement: found '%s', expected: '=', '!=', '==', 'in', notin'",
            t == T_ID ? L->id : "?");
     return LH_SEL_EINVAL;
   }
@@ -624,6 +624,19 @@ static const char *field_path(const char *field, const char *resource, int flags
   return NULL;
 }
 
+/* Whether resource registers its own field labels (pods, nodes, ...). */
+static int has_allow_list(const char *resource) {
+  const char *r = resource ? strrchr(resource, '/') : NULL;
+  r = r ? r + 1 : resource;
+  if (!r) return 0;
+  int custom = resource && strchr(resource, '/') && strchr(resource, '.') &&
+               strncmp(resource, "events.k8s.io/", 14) != 0;
+  if (custom) return 1; /* custom resources keep the "not supported" wording */
+  for (const fallow *a = ALLOW; a->resource; a++)
+    if (!strcmp(a->resource, r)) return 1;
+  return 0;
+}
+
 void lh_field_selector_free(lh_field_selector *sel) {
   if (!sel) return;
   for (size_t i = 0; i < sel->n; i++) {
@@ -709,7 +722,13 @@ int lh_field_selector_parse(const char *text, const char *resource, int flags, l
     free(raw);
     const char *path = rc ? NULL : field_path(field, resource, flags);
     if (!rc && (!path || !*field)) {
-      seterr(err, errlen, "field label not supported: %s", field);
+      /* kinds with their own field-label conversion (the ALLOW list) word it one way, kinds that
+       * use the default metav1 conversion (configmaps, custom resources, ...) the other */
+      if (has_allow_list(resource))
+        seterr(err, errlen, "field label not supported: %s", field);
+      else
+        seterr(err, errlen, "\"%s\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\"",
+               field);
       rc = LH_SEL_EINVAL;
     }
     char *pathd = path ? strdup(path) : NULL;

@@ -1,6 +1,5 @@
-/* sim_nodes.h — the --nodes flags: N Node objects (Ready, capacity/allocatable, labels) created
- * directly in the store at start. A stand-in until the nodesim library drives simulated nodes
- * in-process; nodes that already exist (restart) are left as they are. */
+/* sim_nodes.h — the --nodes flags of bin/lahar-localcluster, checked before start; the nodes
+ * themselves are run in-process by the nodesim library (main.c). */
 #ifndef LAHAR_LC_SIM_NODES_H
 #define LAHAR_LC_SIM_NODES_H
 
@@ -20,7 +19,5 @@ typedef struct lc_sim_nodes_opts {
 int lc_sim_nodes_check(const lc_sim_nodes_opts *o, char *err, size_t errlen);
 /* 0 if q is a Kubernetes resource quantity lahar accepts (e.g. 8, 500m, 1.5, 32Gi, 1e3). */
 int lc_quantity_check(const char *q);
-/* Creates nodes sim-00001..sim-N. Returns 0 or a store code. */
-int lc_sim_nodes_create(lc_server *s, const lc_sim_nodes_opts *o);
 
 #endif

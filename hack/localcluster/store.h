@@ -15,8 +15,8 @@
  * Who sets what: the store sets ONLY metadata.resourceVersion. The caller (the HTTP server) sets
  * metadata.uid, metadata.creationTimestamp, metadata.generation, deletionTimestamp, defaults, etc.
  *
- * Durability: every write is committed to SQLite (journal_mode=WAL) before the write function
- * returns. The default is synchronous=NORMAL: a committed write survives a crash of the lahar
+ * Durability: every write is committed to SQLite (journal_mode=WAL, locking_mode=EXCLUSIVE: one
+ * process owns the data directory while it is open) before the write function returns. The default is synchronous=NORMAL: a committed write survives a crash of the lahar
  * process (the WAL is in the OS page cache) but the last transactions may be lost on a power cut
  * or kernel crash. That matches a local development cluster; opts.sync_full = 1 selects
  * synchronous=FULL (fsync per commit) for callers who need power-loss durability.
@@ -189,6 +189,12 @@ typedef struct lh_store_event {
   const char *name;
   const char *json; /* object text with metadata.resourceVersion == rv */
   size_t len;
+  /* The same object parsed (borrowed; read-only), or NULL (replays from the watch cache or the
+   * events table). Live events carry it so subscribers need not parse json again: for a create
+   * or update it is the json_t the writer passed, for a delete the object's last state. A writer
+   * must not change that json_t after a successful write before the event is published (the
+   * end of its transaction), except through a later write of the same object. */
+  const json_t *obj;
 } lh_store_event;
 
 /* Event consumer: return 0 to continue, non-zero to stop (returned by events_since). The event
@@ -214,6 +220,11 @@ void lh_store_unsubscribe(lh_store *s, int id);
  * more than event_retention + max(1, event_retention/8) events are retained, down to exactly
  * event_retention (deterministic given the write sequence). 0 or EIO. */
 int lh_store_compact(lh_store *s, int64_t upto_rv);
+
+/* Durability housekeeping off the write path: the SQLite store checkpoints its write-ahead log
+ * here (writes never do, so a commit never pays for one). Cheap when there is little to do; call
+ * it periodically (the server: once a second) outside a transaction. 0 or EIO/EBUSY. */
+int lh_store_checkpoint(lh_store *s);
 
 /* ---- fault injection (tests) -------------------------------------------------------------------- */
 /* Makes the (n+1)-th SQLite step of the write path from now on fail with sqlite_rc
@@ -247,6 +258,7 @@ struct lh_store_methods {
   int64_t (*compacted_rv)(const lh_store *s);
   int (*compact)(lh_store *s, int64_t upto_rv);
   void (*fault_inject)(lh_store *s, int n, int rc);
+  int (*checkpoint)(lh_store *s); /* may be NULL */
 };
 
 struct lh_store {

@@ -36,6 +36,8 @@ struct lc_watcher {
   int64_t last_rv;   /* highest rv queued (events ≤ it are not queued again) */
   time_t deadline;   /* 0 = none */
   time_t next_bookmark;
+  time_t last_bookmark;
+  int saw_event;     /* an event of the watched resource happened (or was replayed) */
   int finished;
 };
 
@@ -324,10 +326,11 @@ void lc_hub_on_event(lc_server *s, const lh_store_event *ev) {
   struct lc_hub *h = s->hub;
   if (!h || !h->head) return;
   lc_evbuf *e = NULL;
-  json_t *parsed = NULL;
+  json_t *parsed = ev->obj ? json_incref((json_t *)ev->obj) : NULL; /* read-only: selectors */
   for (lc_watcher *w = h->head; w; w = w->next) {
     if (w->finished || ev->rv <= w->last_rv) continue;
     if (strcmp(w->spec.key, ev->resource)) continue;
+    w->saw_event = 1;
     if (!w->spec.all_ns && strcmp(w->spec.ns, ev->ns)) continue;
     if (per_watcher(w)) {
       w->last_rv = ev->rv;
@@ -427,7 +430,9 @@ lc_watcher *lc_watcher_start(lc_server *s, const lc_watch_spec *spec, void *conn
   w->track = w->ls || w->fs;
   time_t now = time(NULL);
   if (spec->timeout_s > 0) w->deadline = now + spec->timeout_s;
-  if (spec->bookmarks) w->next_bookmark = now + (s->bookmark_interval_s > 0 ? s->bookmark_interval_s : 60);
+  /* periodic BOOKMARKs only for watches without a deadline (those with one get them just before
+   * it, below in lc_hub_tick, like the 1.20 watch cache) */
+  if (spec->bookmarks && !w->deadline) w->next_bookmark = now + (s->bookmark_interval_s > 0 ? s->bookmark_interval_s : 60);
   start_ctx c = {.s = s, .w = w};
   const char *ns = spec->all_ns ? NULL : spec->ns;
   if (spec->send_initial) {
@@ -436,6 +441,13 @@ lc_watcher *lc_watcher_start(lc_server *s, const lc_watch_spec *spec, void *conn
     int rc = lh_store_list(s->store, spec->key, &o, initial_item, &c, &res);
     if (rc == 0) w->last_rv = res.rv;
     else if (!w->finished) finish_with_error(w, 500, "InternalError", lh_store_strerror(rc));
+  } else if (spec->min_rv > 0 && spec->since_rv < spec->min_rv) {
+    /* before the resource's watch history (a CR's CRD was established later): expired */
+    char m[200];
+    snprintf(m, sizeof m, "too old resource version: %lld (%lld)", (long long)spec->since_rv,
+             (long long)spec->min_rv);
+    w->last_rv = lh_store_current_rv(s->store);
+    finish_with_error(w, 410, "Expired", m);
   } else {
     w->last_rv = spec->since_rv;
     if (w->track && spec->since_rv > 0) {
@@ -460,6 +472,7 @@ lc_watcher *lc_watcher_start(lc_server *s, const lc_watch_spec *spec, void *conn
     if (w->last_rv < spec->since_rv) w->last_rv = spec->since_rv;
     (void)cur;
   }
+  if (w->qlen) w->saw_event = 1;
   struct lc_hub *h = s->hub;
   w->next = h->head;
   if (h->head) h->head->prev = w;
@@ -524,8 +537,15 @@ void lc_hub_tick(lc_server *s, time_t now) {
       w->next_bookmark = now + (s->bookmark_interval_s > 0 ? s->bookmark_interval_s : 60);
       wake = 1;
     }
+    /* 1.20's watch cache: a watcher's next bookmark time is its deadline - 2 s; once due it is
+     * sent on each ~1 s bookmark tick until the deadline, and only when the cache saw an event */
+    if (w->spec.bookmarks && w->deadline && now < w->deadline && now >= w->deadline - 2 && w->saw_event &&
+        w->last_bookmark != now) {
+      bookmark(s, w);
+      w->last_bookmark = now;
+      wake = 1;
+    }
     if (w->deadline && now >= w->deadline) {
-      if (w->spec.bookmarks) bookmark(s, w);
       w->finished = 1;
       wake = 1;
     }

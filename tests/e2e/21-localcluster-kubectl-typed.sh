@@ -87,7 +87,7 @@ J -XPOST "$URL/api/v1/namespaces/pb/pods/p1/binding" -d '{"metadata":{"name":"p1
 K get pods -n pb -o wide >"$T/out" 2>&1 && grep -Eq 'IP +NODE +NOMINATED NODE +READINESS GATES' "$T/out" && grep -Eq '^p1 .* <none> +sim-00001 +<none> +<none>' "$T/out" \
   && ok "2.4 get pods -o wide: IP NODE NOMINATED NODE READINESS GATES" || fail "wide: $(cat "$T/out")"
 K get nodes -o wide >"$T/out" 2>&1 && grep -Eq '^NAME +STATUS +ROLES +AGE +VERSION +INTERNAL-IP +EXTERNAL-IP +OS-IMAGE +KERNEL-VERSION +CONTAINER-RUNTIME' "$T/out" \
-  && grep -Eq '^sim-00001 +Ready ' "$T/out" && ok "2.5 get nodes -o wide" || fail "nodes: $(cat "$T/out")"
+  && grep -Eq '^sim-0 +Ready ' "$T/out" && ok "2.5 get nodes -o wide" || fail "nodes: $(cat "$T/out")"
 tb=$(curl -s -H 'Accept: application/json;as=Table;v=v1;g=meta.k8s.io' "$URL/api/v1/namespaces/pb/pods")
 [ "$(jq -r '.kind + " " + .apiVersion + " " + .rows[0].object.kind' <<<"$tb")" = "Table meta.k8s.io/v1 PartialObjectMetadata" ] && \
   [ "$(jq -c '[.columnDefinitions[] | [.name, .type, .priority]][0:4]' <<<"$tb")" = '[["Name","string",0],["Ready","string",0],["Status","string",0],["Restarts","integer",0]]' ] && \

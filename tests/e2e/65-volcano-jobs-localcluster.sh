@@ -28,12 +28,37 @@ done
 TMP=$(mktemp -d /tmp/lahar-e2e-vcjobs.XXXXXX)
 PIDS=()
 CTL_PID=
+# check_controller: stops the running controller with SIGTERM; fails when it exits non-zero or
+# its log holds a sanitizer report (the log covers every controller this script started).
+check_controller() {
+  local bad=0 rc
+  if [ -n "$CTL_PID" ] && kill -0 "$CTL_PID" 2>/dev/null; then
+    kill -TERM "$CTL_PID"
+    wait "$CTL_PID"; rc=$?
+    [ "$rc" -eq 0 ] || { echo "FAIL: controller exited $rc after SIGTERM"; bad=1; }
+  fi
+  # deleted jobs' PodGroups: their status is never written again once gone (404 is final)
+  if grep -q "podgroup .* status update failed: 404" "$TMP/controller.log" 2>/dev/null; then
+    echo "FAIL: PodGroup status written after the PodGroup was deleted:"
+    grep "status update failed: 404" "$TMP/controller.log" | head -5
+    bad=1
+  fi
+  if grep -q -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error" "$TMP/controller.log" 2>/dev/null; then
+    echo "FAIL: sanitizer report in the controller log:"
+    grep -A25 -E "ERROR: (Address|Leak)Sanitizer|runtime error" "$TMP/controller.log" | head -60
+    bad=1
+  fi
+  return $bad
+}
 cleanup() {
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then check_controller || rc=1; fi
   [ -n "$CTL_PID" ] && kill "$CTL_PID" 2>/dev/null
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   [ -n "$CTL_PID" ] && wait "$CTL_PID" 2>/dev/null
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
+  exit "$rc"
 }
 trap cleanup EXIT
 

@@ -61,7 +61,6 @@ build/fuzz/lib/liblahar-$(1).a: $$(patsubst %.c,build/fuzz/obj/%.o,$$($(1)_SRCS)
 	@mkdir -p $$(@D); rm -f $$@; ar rcs $$@ $$^
 endef
 $(foreach l,sched util kube lcstore lcserver nodesim ctlcore jobs,$(eval $(call FUZZ_LIB_template,$(l))))
-$(if $(value CTL_SCHEDCTL_rule),$(eval $(call CTL_SCHEDCTL_rule,build/fuzz/lib)))
 
 define FUZZ_BIN_template
 build/fuzz/fuzz_$(1): build/fuzz/obj/tests/fuzz/fuzz_$(1).o build/fuzz/obj/tests/fuzz/driver.o \

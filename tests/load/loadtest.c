@@ -407,8 +407,12 @@ static long g_connections = 8; /* --connections: keep-alive connections of the w
 static int env_open(lt *t, const lh_kube_config *cfg, long inflight, long streams) {
   int rc;
   if (!(t->loop = lh_loop_new())) return LH_EKUBE_NOMEM;
+  /* 120 s per write, not the library's 30 s: this one-threaded client also parses every
+   * watcher's events, and when 25 watchers replay thousands of events at once (ASan build, shared
+   * machine) it did not get to read the server's answers, already in its sockets, for over 30 s.
+   * The run as a whole stays bounded by --timeout. */
   lh_kube_async_opts wo = {.max_connections = inflight < g_connections ? inflight : g_connections,
-                           .max_in_flight = inflight};
+                           .max_in_flight = inflight, .timeout_ms = 120000};
   lh_kube_async_opts so = {.max_connections = streams + 4, .max_in_flight = streams + 4};
   if ((rc = lh_kube_async_new(t->loop, cfg, &wo, &t->wa)) || (rc = lh_kube_async_new(t->loop, cfg, &so, &t->sa)) ||
       (rc = lh_kube_wsclient_new(t->loop, cfg, &t->ws)))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/queue.h"
+#include "kube/pod.h"
 
 static json_t *q(const char *spec_state, const char *status_state) {
   json_t *o = json_pack("{s:{s:s}, s:{}, s:{}}", "metadata", "name", "q", "spec", "status");
@@ -64,7 +65,42 @@ static void t_status(void **s) {
   assert_string_equal(b, "3");
 }
 
+/* Plain pods count as groups of one (Volcano creates a PodGroup per plain pod). */
+static void t_single_pod(void **s) {
+  (void)s;
+  lh_pod p;
+  memset(&p, 0, sizeof(p));
+  assert_string_equal(lh_queue_single_pod_phase(&p), "Pending");
+  p.node = "n1";
+  assert_string_equal(lh_queue_single_pod_phase(&p), "Running");
+  p.phase = LH_POD_SUCCEEDED;
+  assert_string_equal(lh_queue_single_pod_phase(&p), "Completed");
+  p.phase = LH_POD_FAILED;
+  assert_string_equal(lh_queue_single_pod_phase(&p), "Completed");
+  p.phase = LH_POD_PENDING;
+  p.node = NULL;
+  p.deletion_ts = 5;
+  assert_null(lh_queue_single_pod_phase(&p)); /* pending and going away */
+  p.deletion_ts = 0;
+  p.group = "pg";
+  assert_null(lh_queue_single_pod_phase(&p)); /* counted through its PodGroup */
+  lh_queue_counts c = {0};
+  lh_queue_count_phase(&c, NULL);
+  lh_queue_count_phase(&c, "Pending");
+  lh_queue_count_phase(&c, "Running");
+  lh_queue_count_phase(&c, "Inqueue");
+  lh_queue_count_phase(&c, "Unknown");
+  lh_queue_count_phase(&c, "Completed");
+  lh_queue_count_phase(&c, "Bogus");
+  assert_int_equal(c.pending, 2);
+  assert_int_equal(c.running, 1);
+  assert_int_equal(c.inqueue, 1);
+  assert_int_equal(c.unknown, 1);
+  assert_int_equal(c.completed, 1);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(t_state), cmocka_unit_test(t_status)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(t_state), cmocka_unit_test(t_status),
+                                     cmocka_unit_test(t_single_pod)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,15 @@ static void test_errors(void **state) {
   const char *noserver = "current-context: a\ncontexts:\n- name: a\n  context: {cluster: x}\n"
                          "clusters:\n- name: x\n  cluster: {server: 'ftp://a'}\n";
   assert_int_equal(lh_kube_config_load_yaml(noserver, strlen(noserver), NULL, NULL, &c, err, sizeof(err)), LH_EKUBE_CONFIG);
+  /* deep flow nesting is refused before libyaml's quadratic scan can cost seconds */
+  static char deep[2 * 20000 + 16];
+  size_t n = (size_t)sprintf(deep, "clusters: ");
+  for (int i = 0; i < 20000; i++) deep[n++] = '[';
+  for (int i = 0; i < 20000; i++) deep[n++] = ']';
+  deep[n] = 0;
+  assert_int_equal(lh_kube_config_load_yaml(deep, n, NULL, NULL, &c, err, sizeof(err)), LH_EKUBE_PARSE);
+  assert_non_null(strstr(err, "nested deeper than 64 levels"));
+  assert_null(c);
 }
 
 /* 1.3 $KUBECONFIG with a colon list picks the first existing file */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -38,6 +39,20 @@ static void test_builtins(void **unused) {
   json_t *d = lc_discovery_resources(&reg, "", "v1");
   assert_non_null(d);
   assert_string_equal(json_string_value(json_object_get(d, "groupVersion")), "v1");
+  /* storageVersionHash = base64(sha256("group/version/Kind")[:8]), none on subresources */
+  size_t i;
+  json_t *r;
+  int seen = 0;
+  json_array_foreach(json_object_get(d, "resources"), i, r) {
+    const char *n = json_string_value(json_object_get(r, "name"));
+    const char *h = json_string_value(json_object_get(r, "storageVersionHash"));
+    if (!strcmp(n, "pods")) assert_string_equal(h, "xPOwRZ+Yhw8="), seen++;
+    if (!strcmp(n, "configmaps")) assert_string_equal(h, "qFsyl6wFWjQ="), seen++;
+    if (strchr(n, '/')) assert_null(h);
+  }
+  assert_int_equal(seen, 2);
+  assert_true(lc_registry_serves(&reg, "coordination.k8s.io", "v1"));
+  assert_false(lc_registry_serves(&reg, "nope.example.com", "v1"));
   json_decref(d);
   assert_null(lc_discovery_group(&reg, "nope.io"));
   lc_registry_free(&reg);
@@ -63,6 +78,7 @@ static void test_crd(void **unused) {
   json_t *rl = lc_discovery_resources(&reg, "scheduling.volcano.sh", "v1beta1");
   json_t *r0 = json_array_get(json_object_get(rl, "resources"), 0);
   assert_string_equal(json_string_value(json_object_get(r0, "name")), "queues");
+  assert_string_equal(json_string_value(json_object_get(r0, "storageVersionHash")), "Xss8xwFDxtc=");
   assert_string_equal(json_string_value(json_array_get(json_object_get(r0, "shortNames"), 0)), "q");
   assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(rl, "resources"), 1), "name")),
                       "queues/status");
@@ -83,6 +99,45 @@ static void test_crd(void **unused) {
                          "spec.weight in body must be of type integer: \"string\""));
   json_decref(st);
   json_decref(bad);
+  /* the type error names the value's type, as kube-openapi does */
+  bad = json_loads("{\"metadata\":{\"name\":\"q\"},\"spec\":{\"weight\":\"x\"}}", 0, NULL);
+  st = lc_crd_validate(t, bad);
+  assert_string_equal(json_string_value(json_object_get(st, "message")),
+                      "Queue.scheduling.volcano.sh \"q\" is invalid: spec.weight: Invalid value: \"string\": "
+                      "spec.weight in body must be of type integer: \"string\"");
+  json_decref(st);
+  json_decref(bad);
+  /* defaults, minimum, maximum, enum, maxLength, pattern */
+  lc_rtype lim;
+  memcpy(&lim, t, sizeof lim);
+  lim.schema = json_loads("{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":\"object\",\"default\":{},"
+                          "\"properties\":{\"weight\":{\"type\":\"integer\",\"default\":1,\"minimum\":1,\"maximum\":9},"
+                          "\"mode\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]},\"tag\":{\"type\":\"string\","
+                          "\"maxLength\":3,\"pattern\":\"^[a-z]+$\"}}}}}", 0, NULL);
+  assert_non_null(lim.schema);
+  json_t *o = json_loads("{\"metadata\":{\"name\":\"q\"}}", 0, NULL);
+  lc_crd_default(&lim, o);
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "spec"), "weight")), 1);
+  assert_null(lc_crd_validate(&lim, o));
+  json_decref(o);
+  static const struct { const char *spec, *msg; } V[] = {
+      {"{\"weight\":0}", "spec.weight: Invalid value: 0: spec.weight in body should be greater than or equal to 1"},
+      {"{\"weight\":10}", "spec.weight: Invalid value: 10: spec.weight in body should be less than or equal to 9"},
+      {"{\"mode\":\"c\"}", "spec.mode: Unsupported value: \"c\": supported values: \"a\", \"b\""},
+      {"{\"tag\":\"abcd\"}", "spec.tag: Too long: must have at most 3 bytes"},
+      {"{\"tag\":\"A\"}", "spec.tag: Invalid value: \"A\": spec.tag in body should match '^[a-z]+$'"},
+  };
+  for (size_t k = 0; k < sizeof V / sizeof V[0]; k++) {
+    char doc[200];
+    snprintf(doc, sizeof doc, "{\"metadata\":{\"name\":\"q\"},\"spec\":%s}", V[k].spec);
+    o = json_loads(doc, 0, NULL);
+    st = lc_crd_validate(&lim, o);
+    if (!st || !strstr(json_string_value(json_object_get(st, "message")), V[k].msg))
+      fail_msg("%s: %s", V[k].spec, st ? json_string_value(json_object_get(st, "message")) : "valid");
+    json_decref(st);
+    json_decref(o);
+  }
+  json_decref(lim.schema);
   /* a second CRD claiming the same plural.group is refused; removal unserves */
   json_t *dup = json_deep_copy(crd);
   json_object_set_new(json_object_get(dup, "metadata"), "name", json_string("other"));

@@ -106,6 +106,14 @@ static void bad_configs(void **st) {
                "line 2: unknown key 'tier'");
   expect_error("actions: \"allocate, shuffle\"\ntiers:\n- plugins:\n  - name: gang\n",
                "action 'shuffle' is a Volcano action that lahar does not implement");
+  /* deep flow nesting is refused up front (libyaml's scanner is quadratic in depth) */
+  static char deep[2 * 20000 + 16];
+  size_t n = 0;
+  n += (size_t)sprintf(deep, "\nactions: ");
+  for (int i = 0; i < 20000; i++) deep[n++] = '[';
+  for (int i = 0; i < 20000; i++) deep[n++] = ']';
+  deep[n] = 0;
+  expect_error(deep, "line 2: nested deeper than 64 levels");
 }
 
 /* a conf actually changes behaviour: without gang, a partial group is placed */

@@ -1,0 +1,12 @@
+/* yamlbody.h — YAML request bodies (Content-Type application/yaml) decoded to JSON with libyaml,
+ * YAML 1.2 core-schema scalars. Pure. */
+#ifndef LAHAR_LC_YAMLBODY_H
+#define LAHAR_LC_YAMLBODY_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* The first YAML document of text as JSON (new reference), or NULL with a message in err. */
+json_t *lc_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
+
+#endif
