@@ -8,6 +8,7 @@
 #   make deps     install the Debian packages lahar needs (apt-get), only when missing
 
 CC      ?= cc
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
 PKGS    := libcurl jansson yaml-0.1 libwebsockets sqlite3
 STD     := -std=c11 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
@@ -77,15 +78,15 @@ build/san/%.o: %.c
 SAN_BINS := $(addprefix build/san/bin/,$(BINS))
 
 unit-test: deps
-	$(MAKE) all $(addprefix build/san/tests/,$(TESTS)) $(SAN_BINS)
+	$(MAKE) -j$(NPROC) all $(addprefix build/san/tests/,$(TESTS)) $(SAN_BINS)
 	@tests/run-unit.sh $(TESTS)
 
 e2e-test: deps
-	$(MAKE) all $(SAN_BINS)
+	$(MAKE) -j$(NPROC) all $(SAN_BINS)
 	@tests/run-e2e.sh
 
 test: deps
-	$(MAKE) all $(addprefix build/san/tests/,$(TESTS)) $(SAN_BINS)
+	$(MAKE) -j$(NPROC) all $(addprefix build/san/tests/,$(TESTS)) $(SAN_BINS)
 	@tests/run-all.sh $(TESTS)
 
 bench: deps all

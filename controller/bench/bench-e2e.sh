@@ -205,7 +205,7 @@ bench_recovery() {
   local synced; synced=$(grep -m1 "informers synced" "$TMP/ctl.log" | sed 's/.*informers synced //')
   local podb; podb=$(metric lahar_pod_cache_bytes)
   local ovh; ovh=$(metric 'lahar_kube_cache_overhead_bytes{resource="pods"}')
-  local npods; npods=$(metric 'lahar_cache_objects{resource="pods"}')
+  local npods; npods=$(echo "$synced" | sed -n 's/^(\([0-9]*\) pods.*/\1/p')
   stop_pid "$CTL_PID"
   stop_pid "$LC_PID"
   python3 - "$CTL_T0" "$last" "$rss" "$synced" "$podb" "$ovh" "$npods" <<'PY'

@@ -576,8 +576,15 @@ int lh_ctl_new(const lh_ctl_opts *o, lh_ctl **out, char *err, size_t errlen) {
   if (!ctl->loop || !ctl->intern) goto nomem;
   lh_loop_set_clock(ctl->loop, mono_ms, NULL);
   lh_kube_async_opts ao = {0};
-  ao.max_connections = 8;
-  ao.max_in_flight = o->max_binds_in_flight > 0 ? o->max_binds_in_flight : 256;
+  /* Binds are the write path that sets lahar's rate. Over TLS, HTTP/2 multiplexes many binds on
+   * few connections (measured 1.8x the bind rate of 8 HTTP/1.1 connections on a real 1.20
+   * apiserver). Over plain HTTP/1.1 one connection carries one request at a time, so never
+   * hand curl more transfers than connections: queued transfers would run out their connect
+   * timeout inside curl before they start. */
+  int tls = ctl->cfg->server && strncmp(ctl->cfg->server, "https://", 8) == 0;
+  ao.http2 = tls;
+  ao.max_connections = tls ? 8 : 32;
+  ao.max_in_flight = o->max_binds_in_flight > 0 ? o->max_binds_in_flight : (tls ? 256 : 32);
   ao.max_response = 512u << 20; /* list pages of large objects (default cap 64 MiB) */
   ao.timeout_ms = 120000;       /* a 5000-pod page from a busy server can take > 30 s */
   if ((rc = lh_kube_async_new(ctl->loop, ctl->cfg, &ao, &ctl->async)) ||

@@ -85,7 +85,8 @@ int lh_kube_quantity_parse(const char *s, int scale_milli, int64_t *out) {
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static int keep_annotation(const char *k) {
-  return strcmp(k, "scheduling.k8s.io/group-name") == 0 || strncmp(k, "volcano.sh/", 11) == 0;
+  return strcmp(k, "scheduling.k8s.io/group-name") == 0 || strncmp(k, "volcano.sh/", 11) == 0 ||
+         strcmp(k, "scheduling.volcano.sh/queue-name") == 0;
 }
 
 static int64_t parse_time(const char *s) {

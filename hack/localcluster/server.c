@@ -1,6 +1,8 @@
-/* server.c — libwebsockets glue: HTTP/1.1 requests → lc_api_handle(), responses written in
- * pieces from the writable callback, watches streamed as chunked HTTP or WebSocket text frames,
- * timers for watch bookmarks/timeouts and the background controllers (see server.h). */
+/* server.c — libwebsockets glue: HTTP/1.1 requests → lc_api_handle(), writes of one loop pass
+ * group-committed (answered after the commit), responses written from the writable callback
+ * (headers + body in one write), watches streamed as chunked HTTP or WebSocket text frames in
+ * batches, timers for watch bookmarks/timeouts, dead-watch-client checks, WAL checkpoints and the
+ * background controllers (see server.h). */
 #include "localcluster/server.h"
 
 #include <libwebsockets.h>
@@ -400,7 +402,6 @@ static int write_watch_chunked(struct lws *wsi, lc_server *s, pss *p) {
     if (build_headers(wsi, 200, "application/json", 0, 1, &q, start + HDR_ROOM)) return -1;
     p->hdrs_sent = 1;
   }
-  int wrote_events = 0;
   if (e) {
     unsigned char *chunk = q;
     q += 10; /* "%08zx\r\n" */
@@ -416,7 +417,6 @@ static int write_watch_chunked(struct lws *wsi, lc_server *s, pss *p) {
     memcpy(chunk, h, 10);
     memcpy(q, "\r\n", 2);
     q += 2;
-    wrote_events = 1;
   }
   int finished = lc_watcher_finished(p->w) && !lc_watcher_peek(p->w);
   if (finished) {
@@ -425,7 +425,6 @@ static int write_watch_chunked(struct lws *wsi, lc_server *s, pss *p) {
   }
   size_t n = (size_t)(q - start);
   if (n && lws_write(wsi, start, n, finished ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) return -1;
-  (void)wrote_events;
   if (!finished) {
     if (lc_watcher_peek(p->w)) lws_callback_on_writable(wsi);
     return 0;

@@ -279,7 +279,10 @@ static void t_malformed(void **st) {
       "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"tasks\":[{\"replicas\":1,\"template\":[]}]}}",
       "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"policies\":[1],\"tasks\":[]}}",
       "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"plugins\":[],\"tasks\":[]}}",
-      "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"maxRetry\":99999999999,\"tasks\":[]}}"};
+      "{\"metadata\":{\"name\":\"j\"},\"spec\":{\"maxRetry\":99999999999,\"tasks\":[]}}",
+      /* task replicas summing past INT32_MAX (found by fuzzing: a signed overflow before) */
+      "{\"metadata\":{\"name\":\"j\",\"namespace\":\"n\"},\"spec\":{\"tasks\":["
+      "{\"replicas\":2147483647,\"template\":{}},{\"replicas\":1,\"template\":{}}]}}"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     json_t *j = jparse(bad[i]);
     lh_job_spec s;
