@@ -80,7 +80,17 @@ void lh_fairshare(lh_session *s) {
       int32_t t = s->g_tasks[k];
       if (s->tst[t] == TS_PENDING || s->tst[t] == TS_RUNNING) lh_res_add(&r, &sn->tasks[t].req);
     }
-    if (mg->phase == LH_GROUP_PENDING && !lh_res_is_zero(&mg->min_res)) r = mg->min_res;
+    /* A queue's request is what all its groups ask for, pending ones included (proportion adds
+       every Pending and allocated task's request): deserved is capped by it, and enqueue admits
+       against deserved. A group not yet running asks for at least its minResources (its pods
+       may not exist yet), but never less than its tasks: taking minResources *instead of* the
+       tasks capped deserved at the sum of minResources, far below what the admitted gangs
+       request whenever minMember < replicas or minResources leaves a dimension out, and allocate
+       then stopped the queue as overused after that fraction of its gangs (a cluster with room
+       for all of them bound ~10% per cycle, "over its deserved share: memory 25Gi/0"). */
+    if (mg->phase != LH_GROUP_RUNNING)
+      for (int d = 0; d < LH_RES_N; d++)
+        if (mg->min_res.v[d] > r.v[d]) r.v[d] = mg->min_res.v[d];
     add_up(s, mg->queue, &r, false);
     if (mg->phase == LH_GROUP_INQUEUE) {
       lh_res in = {{0}};

@@ -239,6 +239,66 @@ static void enqueue_within_deserved(void **st) {
   lh_snapshot_free(s);
 }
 
+/* 3.2 one queue, 100 pending gangs of 10 pods and room for all of them: one cycle admits and
+ * binds every gang, however minResources is set (the queue's request, which caps its deserved
+ * share, counts every pending task, not only minResources: with minResources standing in for
+ * the tasks, deserved was 1/10 of what the gangs ask and allocate stopped the queue as overused
+ * after 10 gangs: "queue default over its deserved share: memory 25Gi/0"). */
+static void one_cycle_admits_and_binds_all_gangs(void **st) {
+  (void)st;
+  const int64_t mi = INT64_C(1) << 20;
+  const lh_res pod = tk_res(1000, 256 * mi, 0);
+  struct {
+    int32_t min_member;
+    lh_res min_res;
+  } v[] = {
+      {10, {{10000, 2560 * mi, 0}}}, /* minResources = the whole gang */
+      {10, {{1000, 0, 0}}},          /* one pod's cpu, no memory (the reported case) */
+      {1, {{1000, 256 * mi, 0}}},    /* minAvailable 1: one pod */
+      {10, {{0, 0, 0}}},             /* not set: always enqueueable */
+      {10, {{0, 2560 * mi, 0}}},     /* memory only */
+  };
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+    lh_snapshot *s = lh_snapshot_new();
+    int c = tk_cluster(s, "a");
+    tk_nodes(s, c, "n", 20, tk_res(64000, 256 * TK_GI, 0), 110);
+    tk_queue(s, "default", 1);
+    for (int i = 0; i < 100; i++) {
+      char nm[16];
+      snprintf(nm, sizeof nm, "g%03d", i);
+      lh_group_spec g;
+      lh_group_spec_init(&g);
+      g.name = g.uid = nm;
+      g.queue = "default";
+      g.min_member = v[k].min_member;
+      g.min_resources = v[k].min_res;
+      g.creation_time = i;
+      int gi = lh_snapshot_add_group(s, &g);
+      assert_true(gi >= 0);
+      tk_tasks(s, gi, 10, pod);
+    }
+    lh_conf *cf = tk_conf(TK_CONF_ALL);
+    lh_result *r = tk_run(cf, s);
+    size_t nb, na, np;
+    lh_result_binds(r, &nb);
+    lh_result_admitted(r, &na);
+    const lh_pending *p = lh_result_pending(r, &np);
+    if (np) fprintf(stderr, "variant %zu: %s\n", k, p[0].reason);
+    assert_int_equal(na, 100);
+    assert_int_equal(np, 0);
+    assert_int_equal(nb, 1000);
+    const lh_queue_share *q = tk_share(r, 0);
+    assert_int_equal(q->request.v[LH_RES_CPU], 1000 * pod.v[LH_RES_CPU]);
+    assert_int_equal(q->request.v[LH_RES_MEM], 1000 * pod.v[LH_RES_MEM]);
+    assert_int_equal(q->deserved.v[LH_RES_CPU], 1000 * pod.v[LH_RES_CPU]);
+    assert_int_equal(q->deserved.v[LH_RES_MEM], 1000 * pod.v[LH_RES_MEM]);
+    assert_int_equal(q->deserved.v[LH_RES_GPU], 0);
+    lh_result_free(r);
+    lh_conf_free(cf);
+    lh_snapshot_free(s);
+  }
+}
+
 /* 4.0 queue order: the queue with the lower share is served first */
 static void lowest_share_queue_first(void **st) {
   (void)st;
@@ -477,7 +537,9 @@ int main(void) {
       cmocka_unit_test(gang_all_or_nothing),     cmocka_unit_test(gang_stays_in_one_cluster),
       cmocka_unit_test(deadlock_one_job_gets_all), cmocka_unit_test(drained_gang_refilled_first),
       cmocka_unit_test(drained_gang_released_whole), cmocka_unit_test(enqueue_rules),
-      cmocka_unit_test(enqueue_within_deserved), cmocka_unit_test(lowest_share_queue_first),
+      cmocka_unit_test(enqueue_within_deserved),
+      cmocka_unit_test(one_cycle_admits_and_binds_all_gangs),
+      cmocka_unit_test(lowest_share_queue_first),
       cmocka_unit_test(queues_get_share_within_one_task),
       cmocka_unit_test(job_order_priority_drf_age), cmocka_unit_test(backfill_best_effort),
       cmocka_unit_test(serverless_burst),        cmocka_unit_test(serverless_quota_reason),

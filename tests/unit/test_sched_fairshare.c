@@ -325,6 +325,102 @@ static void hierarchy_group_on_inner_queue(void **st) {
   lh_snapshot_free(s);
 }
 
+/* Demand above supply, two queues of weight 1 on 100 cpu: qa's gangs set minResources to one
+ * pod (minAvailable 1), qb's to the whole gang of 10. Each queue requests 200 cpu (every pending
+ * task counts, not minResources alone, which would have left qa a deserved share of 20), so
+ * each deserves 50 and gets 50; qb's enqueue stops at its deserved share. */
+static void pending_demand_counts_every_task(void **st) {
+  (void)st;
+  lh_snapshot *s = base();
+  int qa = tk_queue(s, "qa", 1), qb = tk_queue(s, "qb", 1);
+  int ga[20], gb[20];
+  for (int i = 0; i < 20; i++) {
+    char nm[16];
+    lh_group_spec g;
+    lh_group_spec_init(&g);
+    snprintf(nm, sizeof nm, "a%02d", i);
+    g.name = g.uid = nm;
+    g.queue = "qa";
+    g.min_member = 1;
+    g.min_resources = tk_res(1000, 0, 0);
+    g.creation_time = i;
+    ga[i] = lh_snapshot_add_group(s, &g);
+    assert_true(ga[i] >= 0);
+    tk_tasks(s, ga[i], 10, tk_res(1000, 0, 0));
+    snprintf(nm, sizeof nm, "b%02d", i);
+    g.name = g.uid = nm;
+    g.queue = "qb";
+    g.min_member = 10;
+    g.min_resources = tk_res(10000, 0, 0);
+    gb[i] = lh_snapshot_add_group(s, &g);
+    assert_true(gb[i] >= 0);
+    tk_tasks(s, gb[i], 10, tk_res(1000, 0, 0));
+  }
+  lh_conf *c = tk_conf(TK_CONF_ALL);
+  lh_result *r = tk_run(c, s);
+  assert_int_equal(tk_share(r, qa)->request.v[LH_RES_CPU], 200000);
+  assert_int_equal(tk_share(r, qb)->request.v[LH_RES_CPU], 200000);
+  assert_int_equal(deserved_cpu(r, qa), 50000);
+  assert_int_equal(deserved_cpu(r, qb), 50000);
+  int bound_a = 0, bound_b = 0;
+  for (int i = 0; i < 20; i++) bound_a += tk_binds_of(r, ga[i]), bound_b += tk_binds_of(r, gb[i]);
+  assert_int_equal(bound_a, 50);
+  assert_int_equal(bound_b, 50);
+  for (int i = 0; i < 5; i++) assert_int_equal(tk_binds_of(r, gb[i]), 10);
+  assert_string_equal(lh_result_group_reason(r, gb[5]), "queue qb deserved share exhausted: cpu 50/50");
+  lh_result_free(r);
+  lh_conf_free(c);
+  lh_snapshot_free(s);
+}
+
+/* A dimension a queue does not request (deserved 0 there) never holds it back: a cpu/memory
+ * queue next to a gpu queue whose minResources name gpu alone, room for everything: all bound. */
+static void unrequested_dimension_does_not_block(void **st) {
+  (void)st;
+  lh_snapshot *s = lh_snapshot_new();
+  int cl = tk_cluster(s, "a");
+  tk_nodes(s, cl, "n", 10, tk_res(16000, 64 * TK_GI, 8), 110);
+  int qc = tk_queue(s, "cpu", 1), qg = tk_queue(s, "gpu", 1);
+  int gc[10], gg[10];
+  for (int i = 0; i < 10; i++) {
+    char nm[16];
+    lh_group_spec g;
+    lh_group_spec_init(&g);
+    snprintf(nm, sizeof nm, "c%02d", i);
+    g.name = g.uid = nm;
+    g.queue = "cpu";
+    g.min_member = 4;
+    g.min_resources = tk_res(0, 4 * TK_GI, 0);
+    g.creation_time = i;
+    gc[i] = lh_snapshot_add_group(s, &g);
+    assert_true(gc[i] >= 0);
+    tk_tasks(s, gc[i], 4, tk_res(1000, TK_GI, 0));
+    snprintf(nm, sizeof nm, "g%02d", i);
+    g.name = g.uid = nm;
+    g.queue = "gpu";
+    g.min_resources = tk_res(0, 0, 1);
+    gg[i] = lh_snapshot_add_group(s, &g);
+    assert_true(gg[i] >= 0);
+    tk_tasks(s, gg[i], 4, tk_res(500, 0, 1));
+  }
+  lh_conf *c = tk_conf(TK_CONF_ALL);
+  lh_result *r = tk_run(c, s);
+  size_t np;
+  lh_result_pending(r, &np);
+  assert_int_equal(np, 0);
+  for (int i = 0; i < 10; i++) {
+    assert_int_equal(tk_binds_of(r, gc[i]), 4);
+    assert_int_equal(tk_binds_of(r, gg[i]), 4);
+  }
+  assert_int_equal(tk_share(r, qc)->deserved.v[LH_RES_GPU], 0);
+  assert_int_equal(tk_share(r, qg)->deserved.v[LH_RES_MEM], 0);
+  assert_int_equal(tk_share(r, qg)->deserved.v[LH_RES_CPU], 20000);
+  assert_int_equal(tk_share(r, qg)->deserved.v[LH_RES_GPU], 40);
+  lh_result_free(r);
+  lh_conf_free(c);
+  lh_snapshot_free(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(weights_split_by_ratio),
@@ -336,6 +432,8 @@ int main(void) {
       cmocka_unit_test(hierarchy_orders_top_down),
       cmocka_unit_test(hierarchy_group_on_inner_queue),
       cmocka_unit_test(enqueue_walks_queue_tree),
+      cmocka_unit_test(pending_demand_counts_every_task),
+      cmocka_unit_test(unrequested_dimension_does_not_block),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
