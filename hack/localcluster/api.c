@@ -25,7 +25,7 @@
 #include "localcluster/selector.h"
 #include "localcluster/status.h"
 #include "localcluster/table.h"
-#include "localcluster/yamlbody.h"
+#include "util/yaml_json.h"
 #include "util/buf.h"
 
 #define LIST_CAP ((size_t)1 << 30)
@@ -153,7 +153,7 @@ static json_t *parse_body(const lc_request *rq, const lc_rtype *t, lc_response *
   if (lc_proto_is_content_type(ct)) return parse_proto_body(rq, resp);
   if (!strncasecmp(ct, "application/yaml", 16)) { /* decoded like the real server's YAML serializer */
     char yerr[300];
-    json_t *y = lc_yaml_to_json(rq->body ? rq->body : "", rq->body_len, yerr, sizeof yerr);
+    json_t *y = lh_yaml_to_json(rq->body ? rq->body : "", rq->body_len, yerr, sizeof yerr);
     if (!json_is_object(y)) {
       char m[600];
       snprintf(m, sizeof m, "the object provided is unrecognized (must be of type %s): couldn't get version/kind; "

@@ -5,7 +5,7 @@ include hack/localcluster/lib.mk
 
 LIBS += lcserver
 lcserver_SRCS := $(addprefix hack/localcluster/,status.c router.c registry.c api.c objmeta.c \
-  crd_schema.c yamlbody.c gojson.c proto.c table.c watch.c gc.c logs.c server.c openapi.c kubeconfig_out.c sim_nodes.c)
+  crd_schema.c gojson.c proto.c table.c watch.c gc.c logs.c server.c openapi.c kubeconfig_out.c sim_nodes.c)
 
 BINS += lahar-localcluster
 lahar-localcluster_SRCS := hack/localcluster/main.c

@@ -9,7 +9,7 @@
  *
  * Files: main.c (flags, kubeconfig, variables, the step loop), steps.c (the step file parser),
  * http.c (libcurl requests, watch streams, WebSocket handshakes), normalize.c (JSON paths,
- * masking, transcript lines), yamljson.c (YAML bodies converted to JSON). */
+ * masking, transcript lines). */
 #ifndef LAHAR_CONFORMANCE_H
 #define LAHAR_CONFORMANCE_H
 
@@ -143,8 +143,5 @@ void cf_ws_free(cf_ws *w);
  * frame when the server switches protocols. Returns 0 or -1 on a transport error. */
 int cf_ws_run(const cf_conn *c, const char *path, const char *origin, long timeout_s, cf_ws *w);
 
-/* yamljson.c: converts the first YAML document of text to JSON. Returns a new reference or NULL
- * with err filled in. */
-json_t *cf_yaml_to_json(const char *text, size_t len, char *err, size_t errlen);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/yaml_json.h"
 #include "conformance.h"
 
 /* --- variables -------------------------------------------------------------------------------- */
@@ -175,7 +176,7 @@ static int step_body(runner *r, const cf_step *s, char **body, char *why, size_t
     const char *ct = cf_step_opt(s, "ct");
     int yaml = (fl > 5 && !strcmp(file + fl - 5, ".yaml")) || (fl > 4 && !strcmp(file + fl - 4, ".yml"));
     if (yaml && !(ct && !strcmp(ct, "yaml"))) {
-      json_t *j = cf_yaml_to_json(raw, len, why, whylen);
+      json_t *j = lh_yaml_to_json(raw, len, why, whylen);
       free(raw);
       if (!j) return -1;
       raw = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

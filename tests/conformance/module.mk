@@ -3,5 +3,5 @@
 # tests/e2e/50-conformance-diff.sh compares the local cluster's transcript with a real
 # kube-apiserver 1.20.2's (docs/conformance.md).
 BINS += lahar-conformance
-lahar-conformance_SRCS := $(addprefix tests/conformance/,main.c steps.c http.c normalize.c yamljson.c)
+lahar-conformance_SRCS := $(addprefix tests/conformance/,main.c steps.c http.c normalize.c)
 lahar-conformance_LIBS := util

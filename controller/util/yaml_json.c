@@ -1,14 +1,15 @@
-/* yamljson.c — converts a YAML manifest (a CRD file) to JSON so that both servers receive the same
- * application/json body, as kubectl sends it. Plain scalars are resolved the YAML 1.2 core-schema
+/* yaml_json.c — converts a YAML document (e.g. an application/yaml request body) to JSON (the real server accepts YAML
+ * bodies for create and update). Plain scalars are resolved the YAML 1.2 core-schema
  * way (null, booleans, integers, floats, else strings); quoted scalars stay strings. Only the first
  * document is converted. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
-#include "conformance.h"
+#include "util/yaml_json.h"
 
 static int is_int(const char *s) {
   if (*s == '-' || *s == '+') s++;
@@ -74,7 +75,7 @@ static json_t *convert(yaml_document_t *d, yaml_node_t *n, int depth) {
   }
 }
 
-json_t *cf_yaml_to_json(const char *text, size_t len, char *err, size_t errlen) {
+json_t *lh_yaml_to_json(const char *text, size_t len, char *err, size_t errlen) {
   yaml_parser_t p;
   yaml_document_t d;
   if (!yaml_parser_initialize(&p)) {
