@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 KW=build/san/bin/lahar-kubewatch
 [ -x "$KW" ] || make -s "$KW" >/dev/null
+# build.sh installs what the real server needs (etcd-server, golang-go, ...) and builds it once
+# per machine; only after that is a missing etcd a reason to skip.
+hack/realkube/build.sh apiserver >/dev/null 2>&1 || true
 command -v etcd >/dev/null && command -v openssl >/dev/null || { echo "skip: etcd/openssl missing"; exit 77; }
 TMP=$(mktemp -d)
 D=$TMP/rk

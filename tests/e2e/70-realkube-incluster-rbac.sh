@@ -33,6 +33,7 @@ for b in "$CTL" "$NS_BIN"; do
 done
 [ -x "$KUBECTL" ] || { echo "SKIP: no kubectl at $KUBECTL"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: no jq"; exit 77; }
+hack/realkube/build.sh apiserver >/dev/null 2>&1 || true # installs etcd-server, builds once per machine
 command -v etcd >/dev/null || { echo "SKIP: no etcd"; exit 77; }
 
 TMP=$(mktemp -d /tmp/lahar-e2e-rbac.XXXXXX)

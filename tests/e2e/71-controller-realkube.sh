@@ -16,6 +16,7 @@ for b in "$BIN/lahar-controller" "$BIN/lahar-nodesim"; do
   [ -x "$b" ] || make -s "$b" >/dev/null 2>&1 || { echo "SKIP: $b cannot be built"; exit 77; }
 done
 [ -x "$KUBECTL" ] || { echo "SKIP: no kubectl at $KUBECTL"; exit 77; }
+hack/realkube/build.sh apiserver >/dev/null 2>&1 || true # installs etcd-server, builds once per machine
 command -v etcd >/dev/null || { echo "SKIP: no etcd"; exit 77; }
 
 TMP=$(mktemp -d /tmp/lahar-e2e-ctl-rk.XXXXXX)

@@ -26,6 +26,7 @@ for b in "$NS_BIN" "$CTL"; do
 done
 [ -x "$KUBECTL" ] || { echo "SKIP: no kubectl at $KUBECTL"; exit 77; }
 [ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS"; exit 77; }
+hack/realkube/build.sh apiserver >/dev/null 2>&1 || true # installs etcd-server, builds once per machine
 command -v etcd >/dev/null || { echo "SKIP: no etcd"; exit 77; }
 
 TMP=$(mktemp -d /tmp/lahar-e2e-vcjobs-rk.XXXXXX)
