@@ -276,7 +276,7 @@ void nsim_pod_unref(sim_pod *p) {
 }
 
 /* The transform: what the informer's cache keeps of a pod. Pods on other nodes keep only a
- * stub (no JSON), so a shared cluster costs little memory. Never NULL except on no memory. */
+ * minimal entry without JSON, so a shared cluster costs little memory. Never NULL except on no memory. */
 typedef struct podref {
   json_t *obj; /* full pod, only for pods on our nodes */
 } podref;
