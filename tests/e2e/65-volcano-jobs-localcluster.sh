@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# 65-volcano-jobs-localcluster — the Volcano Job reconciler end to end on the local cluster with
-# simulated nodes and the real kubectl:
+# 65-volcano-jobs-localcluster — the Volcano Job reconciler's scenarios (tests/e2e/
+# 65-volcano-jobs-lib.sh) on the local cluster with simulated nodes and the real kubectl:
 #   1 Volcano's example jobs (../shared/corpus/volcano/example/, applied unchanged) reach Running
 #     with a PodGroup and Volcano's pod names/labels; the webhook-invalid example goes Failed
 #     (reason InvalidJob) without pods;
@@ -10,213 +10,16 @@
 #   4 the controller is killed (SIGKILL) mid-run and started again: no job is lost, no pod is
 #     created twice (same pod UIDs), the job completes;
 #   5 deleting a job removes its pods and PodGroup.
-# Skips (77) only when a binary cannot be built or kubectl is missing.
+# Skips (77) only when a binary cannot be built, kubectl or the corpus is missing.
 set -u
-cd "$(dirname "$0")/../.."
-LC=build/san/bin/lahar-localcluster
-NS_BIN=build/san/bin/lahar-nodesim
-CTL=build/san/bin/lahar-controller
+cd "$(dirname "$0")/../.." || exit 1
+BIN=${LAHAR_BIN_DIR:-build/san/bin}
 KUBECTL=${KUBECTL:-/usr/bin/kubectl}
-CORPUS=../shared/corpus/volcano/example
-
-for b in "$LC" "$NS_BIN" "$CTL"; do
+for b in "$BIN/lahar-localcluster" "$BIN/lahar-nodesim" "$BIN/lahar-controller"; do
   if [ ! -x "$b" ] && ! make -s "$b" >/dev/null 2>&1; then echo "SKIP: $b cannot be built"; exit 77; fi
 done
 [ -x "$KUBECTL" ] || { echo "SKIP: no kubectl at $KUBECTL"; exit 77; }
-[ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS"; exit 77; }
+[ -d ../shared/corpus/volcano/example ] || { echo "SKIP: no corpus at ../shared/corpus/volcano/example"; exit 77; }
 
-TMP=$(mktemp -d /tmp/lahar-e2e-vcjobs.XXXXXX)
-PIDS=()
-CTL_PID=
-# check_controller: stops the running controller with SIGTERM; fails when it exits non-zero or
-# its log holds a sanitizer report (the log covers every controller this script started).
-check_controller() {
-  local bad=0 rc
-  if [ -n "$CTL_PID" ] && kill -0 "$CTL_PID" 2>/dev/null; then
-    kill -TERM "$CTL_PID"
-    wait "$CTL_PID"; rc=$?
-    [ "$rc" -eq 0 ] || { echo "FAIL: controller exited $rc after SIGTERM"; bad=1; }
-  fi
-  # deleted jobs' PodGroups: their status is never written again once gone (404 is final)
-  if grep -q "podgroup .* status update failed: 404" "$TMP/controller.log" 2>/dev/null; then
-    echo "FAIL: PodGroup status written after the PodGroup was deleted:"
-    grep "status update failed: 404" "$TMP/controller.log" | head -5
-    bad=1
-  fi
-  if grep -q -E "ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error" "$TMP/controller.log" 2>/dev/null; then
-    echo "FAIL: sanitizer report in the controller log:"
-    grep -A25 -E "ERROR: (Address|Leak)Sanitizer|runtime error" "$TMP/controller.log" | head -60
-    bad=1
-  fi
-  return $bad
-}
-cleanup() {
-  local rc=$?
-  if [ "$rc" -eq 0 ]; then check_controller || rc=1; fi
-  [ -n "$CTL_PID" ] && kill "$CTL_PID" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  [ -n "$CTL_PID" ] && wait "$CTL_PID" 2>/dev/null
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  if [ -n "${KEEP_TMP:-}" ]; then echo "kept $TMP"; else rm -rf "$TMP"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; grep -v kube-informer "$f" | tail -n 25; done; exit 1; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-WAIT_S=${WAIT_S:-90}
-wait_for() {
-  local what=$1; shift
-  local deadline=$((SECONDS + WAIT_S))
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || fail "timed out waiting for $what"
-    sleep 0.2
-  done
-}
-
-PORT=$(free_port)
-"$LC" --listen 127.0.0.1:$PORT --data-dir "$TMP/data" --kubeconfig-out "$TMP/kubeconfig" \
-  > "$TMP/localcluster.log" 2>&1 &
-PIDS+=($!)
-export KUBECONFIG=$TMP/kubeconfig
-wait_for "kubeconfig" test -s "$TMP/kubeconfig"
-SERVER=$(awk '/server:/ {print $2; exit}' "$TMP/kubeconfig")
-wait_for "/readyz" curl -sSkf "$SERVER/readyz"
-K() { "$KUBECTL" --request-timeout=20s "$@" 2>/dev/null; }
-
-K apply -f crds/ >/dev/null || fail "apply crds"
-wait_for "jobs CRD served" K get vcjob -A
-"$NS_BIN" --kubeconfig "$TMP/kubeconfig" --nodes 6 --name-prefix sim- --node-cpu 16 \
-  --node-memory 64Gi --node-max-pods 60 --running-delay-ms 200 > "$TMP/nodesim.log" 2>&1 &
-PIDS+=($!)
-start_ctl() {
-  "$CTL" --kubeconfig "$TMP/kubeconfig" >> "$TMP/controller.log" 2>&1 &
-  CTL_PID=$!
-}
-start_ctl
-
-jf() { K get vcjob -n "$1" "$2" -o jsonpath="$3"; }
-phase_is() { [ "$(jf "$1" "$2" '{.status.state.phase}')" = "$3" ]; }
-count_pods() { K get pods -n "$1" -l "volcano.sh/job-name=$2" -o name | wc -l; }
-pods_running() { [ "$(K get pods -n "$1" -l "volcano.sh/job-name=$2" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' | grep -c Running)" -ge "$3" ]; }
-
-# --- 1: Volcano's examples, unchanged -------------------------------------------------------
-# (kubectl create namespace gets 415 from the local cluster: kubectl sends protobuf; apply JSON)
-printf "apiVersion: v1\nkind: Namespace\nmetadata: {name: vc}\n" | K apply -f - >/dev/null || fail "namespace"
-K apply -f $CORPUS/hierarchical-jobs/queues.yaml >/dev/null || fail "apply queues.yaml"
-for f in job.yaml hierarchical-jobs/jobs.yaml task-start-dependency/mpi.yaml \
-         integrations/tensorflow/dist-mnist/tf-dist-mnist-example.yaml \
-         invalid_jobs/minAvailable-webhook-deny.yaml; do
-  K apply -n vc -f "$CORPUS/$f" >/dev/null || fail "kubectl apply $f"
-done
-for j in test-job eng-prod-job eng-dev-job sci-prod-job sci-dev-job lm-mpi-job tensorflow-dist-mnist; do
-  wait_for "$j Running" phase_is vc $j Running
-done
-wait_for "test-job 6 pods running" pods_running vc test-job 6
-[ "$(count_pods vc test-job)" = 6 ] || fail "test-job: $(count_pods vc test-job) pods"
-for i in 0 1 2 3 4 5; do K get pod -n vc test-job-default-nginx-$i >/dev/null || fail "pod test-job-default-nginx-$i missing"; done
-UID_TJ=$(jf vc test-job '{.metadata.uid}')
-[ "$(K get pod -n vc test-job-default-nginx-0 -o jsonpath='{.metadata.annotations.scheduling\.k8s\.io/group-name}')" = "test-job-$UID_TJ" ] || fail "group-name annotation"
-[ "$(K get pod -n vc test-job-default-nginx-0 -o jsonpath='{.spec.schedulerName}')" = volcano ] || fail "schedulerName"
-K get podgroup -n vc "test-job-$UID_TJ" >/dev/null || fail "test-job PodGroup missing"
-[ "$(K get podgroup -n vc "test-job-$UID_TJ" -o jsonpath='{.spec.minMember}')" = 3 ] || fail "minMember"
-[ "$(K get podgroup -n vc "test-job-$UID_TJ" -o jsonpath='{.spec.minResources.cpu}')" = 3 ] || fail "minResources.cpu"
-K get svc -n vc test-job >/dev/null || fail "svc plugin: Service test-job missing"
-K get secret -n vc test-job-ssh >/dev/null || fail "ssh plugin: Secret test-job-ssh missing"
-[ "$(K get cm -n vc test-job-svc -o jsonpath='{.data.VC_DEFAULT_NGINX_NUM}')" = 6 ] || fail "svc ConfigMap"
-[ "$(K get pod -n vc test-job-default-nginx-3 -o jsonpath='{.spec.containers[0].env[?(@.name=="VK_TASK_INDEX")].value}')" = 3 ] || fail "env plugin"
-[ "$(jf vc test-job '{.status.running}')" = 6 ] || wait_for "test-job status.running 6" test "$(jf vc test-job '{.status.running}')" = 6
-# mpi: the master (dependsOn workers) exists once the workers run
-wait_for "mpi master created" K get pod -n vc lm-mpi-job-mpimaster-0
-[ "$(count_pods vc lm-mpi-job)" = 11 ] || fail "lm-mpi-job: $(count_pods vc lm-mpi-job) pods"
-[ "$(count_pods vc tensorflow-dist-mnist)" = 3 ] || fail "tf: pods"
-# the webhook-invalid example: Failed with the webhook's reason, no pods
-wait_for "invalid job Failed" phase_is vc test-job-webhook-disallow Failed
-[ "$(jf vc test-job-webhook-disallow '{.status.state.reason}')" = InvalidJob ] || fail "invalid reason"
-[ "$(count_pods vc test-job-webhook-disallow)" = 0 ] || fail "invalid job has pods"
-echo "ok 1 - Volcano examples: 7 jobs Running, invalid one Failed"
-
-# --- 2: run to Completed ---------------------------------------------------------------------
-cat > "$TMP/done.yaml" <<'YAML'
-apiVersion: batch.volcano.sh/v1alpha1
-kind: Job
-metadata: {name: done-job}
-spec:
-  minAvailable: 3
-  plugins: {env: [], svc: []}
-  tasks:
-  - name: master
-    replicas: 1
-    template:
-      metadata: {annotations: {lahar.io/sim-duration: 2s}}
-      spec: {restartPolicy: Never, containers: [{name: main, image: busybox, resources: {requests: {cpu: "1"}}}]}
-  - name: worker
-    replicas: 2
-    template:
-      metadata: {annotations: {lahar.io/sim-duration: 2s}}
-      spec: {restartPolicy: Never, containers: [{name: main, image: busybox, resources: {requests: {cpu: 500m}}}]}
-YAML
-K apply -f "$TMP/done.yaml" >/dev/null || fail "apply done-job"
-wait_for "done-job Completed" phase_is default done-job Completed
-[ "$(jf default done-job '{.status.succeeded}')" = 3 ] || fail "done-job succeeded count"
-[ "$(jf default done-job '{.status.taskStatusCount.worker.phase.Succeeded}')" = 2 ] || fail "taskStatusCount"
-wait_for "svc cleanup" sh -c "! $KUBECTL get svc done-job >/dev/null 2>&1"
-echo "ok 2 - done-job Completed"
-
-# --- 3: PodFailed -> RestartJob, maxRetry 2 --------------------------------------------------
-cat > "$TMP/fail.yaml" <<'YAML'
-apiVersion: batch.volcano.sh/v1alpha1
-kind: Job
-metadata: {name: fail-job}
-spec:
-  minAvailable: 2
-  maxRetry: 2
-  policies: [{event: PodFailed, action: RestartJob}]
-  tasks:
-  - name: work
-    replicas: 2
-    template:
-      metadata: {annotations: {lahar.io/sim-duration: 1s, lahar.io/sim-exit-code: "1"}}
-      spec: {restartPolicy: Never, containers: [{name: main, image: busybox}]}
-YAML
-K apply -f "$TMP/fail.yaml" >/dev/null || fail "apply fail-job"
-wait_for "fail-job Failed" phase_is default fail-job Failed
-[ "$(jf default fail-job '{.status.retryCount}')" = 2 ] || fail "retryCount $(jf default fail-job '{.status.retryCount}')"
-[ "$(jf default fail-job '{.status.version}')" = 2 ] || fail "version"
-[ "$(jf default fail-job '{.status.conditions[*].status}' | tr ' ' '\n' | grep -c Restarting)" = 2 ] || fail "two restarts expected: $(jf default fail-job '{.status.conditions[*].status}')"
-[ "$(count_pods default fail-job)" -le 2 ] || fail "fail-job: too many pods"
-echo "ok 3 - fail-job restarted twice then Failed"
-
-# --- 4: controller killed mid-run -------------------------------------------------------------
-cat > "$TMP/long.yaml" <<'YAML'
-apiVersion: batch.volcano.sh/v1alpha1
-kind: Job
-metadata: {name: long-job}
-spec:
-  minAvailable: 4
-  tasks:
-  - name: w
-    replicas: 4
-    template:
-      metadata: {annotations: {lahar.io/sim-duration: 6s}}
-      spec: {restartPolicy: Never, containers: [{name: main, image: busybox}]}
-YAML
-K apply -f "$TMP/long.yaml" >/dev/null || fail "apply long-job"
-wait_for "long-job Running" phase_is default long-job Running
-UIDS1=$(K get pods -l volcano.sh/job-name=long-job -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}{"\n"}{end}' | sort)
-[ "$(echo "$UIDS1" | grep -c =)" = 4 ] || fail "long-job pods before restart: $UIDS1"
-kill -9 "$CTL_PID"; wait "$CTL_PID" 2>/dev/null; CTL_PID=
-start_ctl
-wait_for "long-job Completed after restart" phase_is default long-job Completed
-UIDS2=$(K get pods -l volcano.sh/job-name=long-job -o jsonpath='{range .items[*]}{.metadata.name}={.metadata.uid}{"\n"}{end}' | sort)
-[ "$UIDS1" = "$UIDS2" ] || fail "pods were recreated across the restart: before [$UIDS1] after [$UIDS2]"
-for j in test-job lm-mpi-job tensorflow-dist-mnist; do phase_is vc $j Running || fail "$j lost its phase after restart"; done
-[ "$(count_pods vc test-job)" = 6 ] || fail "test-job pods after restart: $(count_pods vc test-job)"
-echo "ok 4 - controller restart: no job lost, no pod recreated"
-
-# --- 5: deletion ------------------------------------------------------------------------------
-K delete vcjob -n vc test-job >/dev/null || fail "delete test-job"
-wait_for "test-job pods gone" test "$(count_pods vc test-job)" = 0
-wait_for "test-job PodGroup gone" sh -c "! $KUBECTL get podgroup -n vc test-job-$UID_TJ >/dev/null 2>&1"
-echo "ok 5 - deleting a job removes its pods and PodGroup"
-echo "PASS"
+. tests/e2e/65-volcano-jobs-lib.sh
+vcjobs_suite local
