@@ -74,6 +74,9 @@ start_ctl() {
 wait_ready() { for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$MPORT/readyz" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 metric() { curl -s "http://127.0.0.1:$MPORT/metrics" | awk -v m="$1" '$1==m {print $2}'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$1"/status; }
+# cpu_s PID: user+system CPU seconds used so far (the machine may be shared: CPU per pod is the
+# figure that survives load, wall time is not)
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); print ($12 + $13) / hz}' /proc/"$1"/stat 2>/dev/null || echo 0; }
 # watch_binds RUN EXPECT [extra ctlbench flags]: background watcher; waits until it is ready.
 watch_binds() {
   local run=$1 expect=$2; shift 2
@@ -99,10 +102,12 @@ bench_bind() { # precreated|live
     "$BIN/lahar-ctlbench" populate --kubeconfig "$KC" --prefix g- --groups $groups --gang "$GANG" --run b1 \
       --inflight "$INFLIGHT" >"$TMP/populate.json" || die "populate: $(cat "$TMP/populate.json")"
     watch_binds b1 "$PODS"
+    LC_CPU0=$(cpu_s "$LC_PID")
     start_ctl
     wait $WATCH_PID || die "not all pods bound: $(cat "$TMP/watch.json") $(grep -c . "$TMP/ctl.log") log lines"
     local t0=$CTL_T0
   else
+    LC_CPU0=$(cpu_s "$LC_PID")
     start_ctl
     wait_ready || die "controller not ready"
     watch_binds b1 "$PODS" --create-groups $groups --gang "$GANG" --prefix g- --inflight "$INFLIGHT"
@@ -113,13 +118,24 @@ bench_bind() { # precreated|live
   local first; first=$(jfield "$TMP/watch.json" first_bind_ms)
   local cycles; cycles=$(metric lahar_cycles_total)
   local binds; binds=$(metric lahar_binds_total)
-  python3 - "$mode" "$PODS" "$GANG" "$NODES" "$t0" "$first" "$last" "${cycles:-0}" "${binds:-0}" <<'PY'
+  local csum; csum=$(metric lahar_cycle_duration_seconds_sum)
+  local ctl_cpu; ctl_cpu=$(cpu_s "$CTL_PID")
+  local lc_cpu; lc_cpu=$(cpu_s "$LC_PID")
+  python3 - "$mode" "$PODS" "$GANG" "$NODES" "$t0" "$first" "$last" "${cycles:-0}" "${binds:-0}" "${csum:-0}" \
+    "$ctl_cpu" "$lc_cpu" "$LC_CPU0" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import json, sys
-mode, pods, gang, nodes, t0, first, last, cycles, binds = sys.argv[1:]
+mode, pods, gang, nodes, t0, first, last, cycles, binds, csum, ccpu, lcpu, lcpu0, load = sys.argv[1:]
 s = (int(last) - int(t0)) / 1000
-print(json.dumps({"bench": "bind-" + mode, "pods": int(pods), "gang": int(gang), "nodes": int(nodes),
+n = int(pods)
+# CPU seconds from the controller's exec (or the first create) to the end: controller whole
+# life; local cluster (server + simulated nodes) since the controller started
+print(json.dumps({"bench": "bind-" + mode, "pods": n, "gang": int(gang), "nodes": int(nodes),
                   "seconds": round(s, 3), "first_bind_s": round((int(first) - int(t0)) / 1000, 3),
-                  "pods_per_s": round(int(pods) / s), "cycles": int(float(cycles)), "binds": int(float(binds))}))
+                  "pods_per_s": round(n / s), "cycles": int(float(cycles)), "binds": int(float(binds)),
+                  "cycle_seconds_total": round(float(csum), 3),
+                  "ctl_cpu_s": round(float(ccpu), 2), "ctl_cpu_us_per_pod": round(float(ccpu) * 1e6 / n),
+                  "lc_cpu_s": round(float(lcpu) - float(lcpu0), 2),
+                  "lc_cpu_us_per_pod": round((float(lcpu) - float(lcpu0)) * 1e6 / n), "loadavg": float(load)}))
 PY
   local rate; rate=$(python3 -c "print(round($PODS/(($last-$t0)/1000)))")
   verdict "bind-$mode pods/s" "$rate" ">=" 5000 "pods/s"

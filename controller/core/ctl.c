@@ -85,17 +85,52 @@ typedef struct fan {
 } fan;
 static fan FANS[LH_CTL_NRES]; /* per-process; one lh_ctl per process */
 
+static const json_t *jpath(const json_t *o, const char *a, const char *b) {
+  const json_t *v = json_object_get(o, a);
+  return b ? json_object_get(v, b) : v;
+}
+static int jsame(const json_t *a, const json_t *b) { return (!a && !b) || (a && b && json_equal((json_t *)a, (json_t *)b)); }
+static const char *node_ready_status(const json_t *n) {
+  size_t i;
+  const json_t *c;
+  json_array_foreach(jpath(n, "status", "conditions"), i, c) {
+    const json_t *t = json_object_get(c, "type");
+    if (json_is_string(t) && !strcmp(json_string_value(t), "Ready")) {
+      const json_t *st = json_object_get(c, "status");
+      return json_is_string(st) ? json_string_value(st) : "";
+    }
+  }
+  return NULL;
+}
+/* 1 when a node update leaves everything the snapshot reads as it was (snap.c: labels,
+ * allocatable, taints, unschedulable, the Ready condition's status). Node heartbeats change
+ * only timestamps: at thousands of nodes they would otherwise keep cycles running back to
+ * back. */
+static int node_same_for_sched(const json_t *o, const json_t *n) {
+  const char *ro = node_ready_status(o), *rn = node_ready_status(n);
+  return jsame(jpath(o, "metadata", "labels"), jpath(n, "metadata", "labels")) &&
+         jsame(jpath(o, "status", "allocatable"), jpath(n, "status", "allocatable")) &&
+         jsame(jpath(o, "spec", "taints"), jpath(n, "spec", "taints")) &&
+         jsame(jpath(o, "spec", "unschedulable"), jpath(n, "spec", "unschedulable")) &&
+         ((!ro && !rn) || (ro && rn && !strcmp(ro, rn)));
+}
+
 static void own_event(lh_ctl *ctl, lh_ctl_res res, const void *old_obj, const void *new_obj) {
   switch (res) {
   case LH_CTL_PODS:
     lh_sched_pod_changed(ctl, old_obj, new_obj);
     break;
   case LH_CTL_NODES:
+    if (old_obj && new_obj && node_same_for_sched(old_obj, new_obj)) break;
     lh_ctl_trigger_cycle(ctl);
     break;
   case LH_CTL_PODGROUPS:
     if (!new_obj && old_obj)
       lh_sched_podgroup_gone(ctl, lh_ctl_jstr(old_obj, "metadata.namespace"), lh_ctl_jstr(old_obj, "metadata.name"));
+    if (old_obj && new_obj && lh_sched_podgroup_own_write(ctl, old_obj, new_obj)) {
+      lh_queue_ctl_enqueue_all(ctl); /* queue counts by phase change; decisions do not */
+      break;
+    }
     /* fall through */
   case LH_CTL_QUEUES:
     lh_ctl_trigger_cycle(ctl);
@@ -276,16 +311,18 @@ static long rec_drain(lh_loop *loop, lh_timer *t, void *data) {
     lh_wq_done(r->q, key);
     free(key);
   }
-  if (lh_wq_len(r->q)) return 0;
-  if (lh_wq_delayed(r->q)) return 20; /* the queue has no "next due" query: poll while delayed */
-  return LH_TIMER_STOP;
+  /* sleep until the earliest delayed key is due (an add meanwhile wakes us through rec_wake) */
+  long due = lh_wq_next_due(r->q);
+  return due < 0 ? LH_TIMER_STOP : due;
 }
 
 static void rec_wake_post(lh_loop *loop, void *data) {
   (void)loop;
   lh_ctl_reconciler *r = data;
   __atomic_store_n(&r->wake_posted, 0, __ATOMIC_RELEASE);
-  if (!lh_timer_active(&r->timer)) lh_timer_start(&r->timer, 0, rec_drain, r);
+  /* the drain may be sleeping until a later delayed key: the new one may be due sooner */
+  if (!lh_timer_active(&r->timer) || r->timer.deadline > lh_loop_now(loop))
+    lh_timer_start(&r->timer, 0, rec_drain, r);
 }
 
 static void rec_wake(lh_ctl_reconciler *r) {

@@ -74,6 +74,13 @@ void lh_sched_housekeeping(lh_ctl *ctl);
 /* A PodGroup left the cache: forget what was written/sent for it (a new one of the same name
  * starts afresh). */
 void lh_sched_podgroup_gone(lh_ctl *ctl, const char *ns, const char *name);
+/* How long a resync waits when nothing changed since the last cycle: max(resync_ms, 10x the
+ * last cycle's length), at most 30 s. Pure; exposed for tests. */
+long lh_sched_idle_resync_ms(long resync_ms, uint64_t last_cycle_ms);
+/* 1 when a PodGroup update changed nothing but a status whose phase is the one this controller
+ * last wrote for it, and either kept the phase or set Running/Unknown: our own write coming
+ * back, which no decision depends on (the snapshot derives those phases from placed pods). */
+int lh_sched_podgroup_own_write(lh_ctl *ctl, const json_t *old_obj, const json_t *new_obj);
 /* name -> [deserved cpu,mem,gpu, allocated cpu,mem,gpu] of the last cycle (borrowed), or NULL. */
 const json_t *lh_sched_queue_shares(lh_ctl *ctl);
 /* queue.c */

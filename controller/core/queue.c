@@ -19,7 +19,15 @@ struct lh_queue_ctl {
   int default_done;
   json_t *counts; /* queue -> [pending, inqueue, running, unknown, completed], one pass */
   int dirty;      /* counts must be recomputed */
+  json_t *sending;/* queue -> status patch body sent and not yet seen in the cache: the same
+                   * write is not sent again while it is on its way (a slow server or a busy
+                   * loop would otherwise pile up one identical write per reconcile) */
 };
+
+typedef struct patch_req {
+  lh_ctl *ctl;
+  char name[254];
+} patch_req;
 
 /* Queue status writes wait this long after a change, so a burst of changes (a cycle binding
  * thousands of pods, a relist) costs one pass over the caches and one write per queue. */
@@ -139,10 +147,17 @@ static void recount(lh_ctl *ctl) {
 
 static void patch_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
   (void)a;
-  char *name = data;
-  if (rc && rc != LH_EKUBE_CLOSED && resp->status.code != 404)
-    LH_WARN(C, "queue %s status update failed: %d %s", name, resp->status.code, resp->status.reason);
-  free(name);
+  patch_req *r = data;
+  const char *name = r->name;
+  /* a failed write is sent again; a good one stays recorded until the cache shows it */
+  if (rc && rc != LH_EKUBE_CLOSED && r->ctl->qctl) json_object_del(r->ctl->qctl->sending, name);
+  if (rc && rc != LH_EKUBE_CLOSED)
+    LH_WARN(C, "queue %s status update failed: %d %s: %.200s", name, resp->status.code,
+            resp->status.reason[0] ? resp->status.reason : lh_kube_strerror(rc),
+            resp->status.message[0] ? resp->status.message : resp->error);
+  else if (!rc)
+    LH_DEBUG(C, "queue %s status written", name);
+  free(r);
 }
 
 typedef struct count_ctx {
@@ -171,27 +186,41 @@ static int reconcile(lh_ctl *ctl, const char *key, void *data) {
   if (!st) return LH_EKUBE_NOMEM;
   if (lh_queue_status_equal(q, st)) {
     json_decref(st);
+    json_object_del(ctl->qctl->sending, key);
+    return 0;
+  }
+  char state[16]; /* st is gone with the patch below */
+  snprintf(state, sizeof(state), "%s", json_string_value(json_object_get(st, "state")));
+  json_t *patch = json_pack("{s:o}", "status", st);
+  char *body = patch ? json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  json_decref(patch);
+  if (!body) return LH_EKUBE_NOMEM;
+  const char *inflight = json_string_value(json_object_get(ctl->qctl->sending, key));
+  if (inflight && !strcmp(inflight, body)) { /* already on its way */
+    free(body);
     return 0;
   }
   const char *old = lh_ctl_jstr(q, "status.state");
-  const char *now = json_string_value(json_object_get(st, "state"));
+  const char *now = state;
   if (!old || strcmp(old, now)) {
     LH_INFO(C, "queue %s: state %s -> %s", key, old ? old : "(none)", now);
     lh_ctl_ref ref;
     lh_ctl_ref_from_json(&ref, q, "Queue", "scheduling.volcano.sh/v1beta1");
     lh_ctl_event(ctl, &ref, LH_CTL_EVENT_NORMAL, now, "queue %s is %s", key, now);
   }
-  json_t *patch = json_pack("{s:o}", "status", st);
-  char *body = patch ? json_dumps(patch, JSON_COMPACT) : NULL;
-  json_decref(patch);
   lh_buf p;
   lh_buf_init(&p, 1024);
-  char *name = strdup(key);
-  int rc = body && name ? lh_kube_path(&p, &LH_KUBE_VOLCANO_QUEUES, NULL, key, "status") : LH_EKUBE_NOMEM;
-  if (!rc)
+  patch_req *r = calloc(1, sizeof(*r));
+  int rc = r && strlen(key) < sizeof(r->name) ? lh_kube_path(&p, &LH_KUBE_VOLCANO_QUEUES, NULL, key, "status")
+                                              : LH_EKUBE_NOMEM;
+  if (!rc) {
+    r->ctl = ctl;
+    snprintf(r->name, sizeof(r->name), "%s", key);
     rc = lh_kube_async_request(lh_ctl_async(ctl), "PATCH", lh_buf_str(&p), lh_kube_patch_content_type(LH_PATCH_MERGE),
-                               body, strlen(body), patch_done, name);
-  if (rc) free(name);
+                               body, strlen(body), patch_done, r);
+  }
+  if (rc) free(r);
+  else json_object_set_new(ctl->qctl->sending, key, json_string(body));
   lh_buf_free(&p);
   free(body);
   return rc;
@@ -201,6 +230,7 @@ int lh_queue_ctl_new(lh_ctl *ctl) {
   lh_queue_ctl *qc = calloc(1, sizeof(*qc));
   if (!qc) return LH_EKUBE_NOMEM;
   ctl->qctl = qc;
+  if (!(qc->sending = json_object())) return LH_EKUBE_NOMEM;
   lh_ctl_reconciler_opts o;
   memset(&o, 0, sizeof(o));
   o.name = "queues";
@@ -211,7 +241,7 @@ int lh_queue_ctl_new(lh_ctl *ctl) {
 }
 
 void lh_queue_ctl_free(lh_ctl *ctl) {
-  if (ctl->qctl) json_decref(ctl->qctl->counts);
+  if (ctl->qctl) json_decref(ctl->qctl->counts), json_decref(ctl->qctl->sending);
   free(ctl->qctl);
   ctl->qctl = NULL;
 }

@@ -18,12 +18,18 @@
 #define INFLIGHT_TTL_MS 60000
 #define EVICT_TTL_MS 120000
 #define PENDING_EVENT_EVERY_MS 60000
+/* a resync with no change waits max(--cycle-resync, this many times the last cycle's length),
+ * at most IDLE_RESYNC_MAX_MS (below PENDING_EVENT_EVERY_MS: pending Events still repeat) */
+#define IDLE_RESYNC_FACTOR 10
+#define IDLE_RESYNC_MAX_MS 30000
 
 struct lh_sched {
   lh_conf *conf;
   lh_timer timer;
-  uint64_t last_end;   /* end of the last cycle (loop ms) */
+  uint64_t last_end;   /* end of the last cycle (loop ms, read after the cycle) */
+  uint64_t last_ms;    /* how long the last cycle took (ms) */
   int have_last;
+  int changed;         /* a change was signalled since the last cycle began */
   json_t *inflight;    /* pod uid -> [node, issued_ms or answered_ms, answered] */
   json_t *evicting;    /* pod uid -> issued_ms */
   json_t *written;     /* "ns/name" of PodGroups -> last status signature written */
@@ -301,6 +307,7 @@ static double mono_s(void) {
 static void run_cycle(lh_ctl *ctl) {
   lh_sched *s = ctl->sched;
   double t0 = mono_s();
+  s->changed = 0;
   lh_snap_input in = {lh_ctl_cache(ctl, LH_CTL_PODS), lh_ctl_cache(ctl, LH_CTL_NODES),
                       lh_ctl_cache(ctl, LH_CTL_QUEUES), lh_ctl_cache(ctl, LH_CTL_PODGROUPS),
                       ctl->o.scheduler_name, ctl->o.default_cluster, inflight_fn, s};
@@ -399,6 +406,13 @@ static void run_cycle(lh_ctl *ctl) {
   lh_result_free(res);
   size_t still_pending = sn.ours_pending;
   lh_snap_free(&sn);
+  /* The loop caches its clock per iteration: a cycle of seconds would otherwise arm the next
+   * timers in the past, and the resync cycle would start again at once, leaving the loop no
+   * time for I/O (binds, status writes, watches). */
+  lh_loop_update_time(ctl->loop);
+  s->last_end = lh_ctl_now(ctl);
+  s->last_ms = (uint64_t)(dt * 1e3);
+  s->have_last = 1;
   lh_queue_ctl_enqueue_all(ctl);
   /* pending work without any change event (e.g. capacity freed by a bind that failed) must be
    * retried: resync while anything waits */
@@ -407,15 +421,28 @@ static void run_cycle(lh_ctl *ctl) {
   }
 }
 
+long lh_sched_idle_resync_ms(long resync_ms, uint64_t last_cycle_ms) {
+  uint64_t r = resync_ms > 0 ? (uint64_t)resync_ms : 0;
+  uint64_t scaled = last_cycle_ms * IDLE_RESYNC_FACTOR;
+  if (scaled > IDLE_RESYNC_MAX_MS) scaled = IDLE_RESYNC_MAX_MS;
+  return (long)(scaled > r ? scaled : r);
+}
+
 static long sched_timer_cb(lh_loop *loop, lh_timer *t, void *data) {
   (void)loop;
   (void)t;
   lh_ctl *ctl = data;
   lh_sched *s = ctl->sched;
   if (!ctl->leading || !lh_ctl_synced(ctl)) return LH_TIMER_STOP;
+  /* A resync with nothing changed gives the same decisions (the core reads no clock): when
+   * cycles are expensive, repeat them at most every IDLE_RESYNC_FACTOR cycle lengths, so an
+   * unschedulable backlog cannot keep the loop busy with identical cycles. */
+  if (!s->changed && s->have_last) {
+    uint64_t due = s->last_end + (uint64_t)lh_sched_idle_resync_ms(ctl->o.cycle_resync_ms, s->last_ms);
+    uint64_t now = lh_ctl_now(ctl);
+    if (due > now) return (long)(due - now);
+  }
   run_cycle(ctl);
-  s->last_end = lh_ctl_now(ctl);
-  s->have_last = 1;
   return LH_TIMER_STOP; /* run_cycle re-arms the resync timer when needed */
 }
 
@@ -424,6 +451,7 @@ static long sched_timer_cb(lh_loop *loop, lh_timer *t, void *data) {
 void lh_ctl_trigger_cycle(lh_ctl *ctl) {
   lh_sched *s = ctl->sched;
   if (!s || !ctl->started || !ctl->leading) return;
+  s->changed = 1;
   uint64_t now = lh_ctl_now(ctl);
   long delay = ctl->o.cycle_debounce_ms;
   if (s->have_last && s->last_end + (uint64_t)ctl->o.cycle_min_interval_ms > now + (uint64_t)delay)
@@ -444,25 +472,65 @@ void lh_sched_on_leading(lh_ctl *ctl, int leading) {
   lh_ctl_trigger_cycle(ctl);
 }
 
+/* What of a pod the snapshot reads and may change: where it runs, whether it finished, whether
+ * it is going away, and its group. Pending -> Running of a bound pod changes none of it. */
+static int pod_same_for_sched(const lh_pod *o, const lh_pod *n) {
+  int od = o->phase == LH_POD_SUCCEEDED || o->phase == LH_POD_FAILED;
+  int nd = n->phase == LH_POD_SUCCEEDED || n->phase == LH_POD_FAILED;
+  return n->node == o->node && od == nd && (o->phase == n->phase || !od) && !o->deletion_ts == !n->deletion_ts &&
+         n->group == o->group;
+}
+
 void lh_sched_pod_changed(lh_ctl *ctl, const lh_pod *o, const lh_pod *n) {
   lh_sched *s = ctl->sched;
   if (!s) return;
   const lh_pod *p = n ? n : o;
   int mine = lh_ctl_scheduler_ok(ctl, p->scheduler);
+  int accounted = 0; /* the change is one the last snapshot already assumed */
   if (!n) { /* deleted */
     json_object_del(s->inflight, p->uid);
     json_object_del(s->evicting, p->uid);
   } else if (n->node) {
+    /* our own bind arriving in the cache: the snapshot already counted the pod as running on
+     * that node (inflight_fn), so no decision depends on it. Without this, every binding seen
+     * would trigger a full cycle while thousands of binds are still in flight, and the cycles
+     * would starve the binder of loop time. */
+    json_t *e = json_object_get(s->inflight, n->uid);
+    const char *want = e ? json_string_value(json_array_get(e, 0)) : NULL;
+    accounted = o && !o->node && want && !strcmp(want, n->node) && o->phase == n->phase &&
+                !o->deletion_ts == !n->deletion_ts && o->group == n->group;
     json_object_del(s->inflight, n->uid); /* the cache shows the binding: trust it now */
   }
+  if (accounted) return;
   /* what changes a decision: our pods; other pods only when bound (node usage) */
   if (mine || p->node || (o && o->node)) {
-    if (!mine && n && o && n->node == o->node && n->phase == o->phase && n->deletion_ts == o->deletion_ts) return;
-    if (mine && n && o && n->node == o->node && n->phase == o->phase && n->deletion_ts == o->deletion_ts &&
-        n->group == o->group)
-      return;
+    if (n && o && pod_same_for_sched(o, n)) return;
     lh_ctl_trigger_cycle(ctl);
   }
+}
+
+int lh_sched_podgroup_own_write(lh_ctl *ctl, const json_t *o, const json_t *n) {
+  lh_sched *s = ctl->sched;
+  if (!s || !o || !n) return 0;
+  static const char *same[] = {"spec", "metadata.deletionTimestamp", "metadata.annotations",
+                               "metadata.creationTimestamp"};
+  for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+    const char *dot = strchr(same[i], '.');
+    const json_t *a = dot ? json_object_get(json_object_get(o, "metadata"), dot + 1) : json_object_get(o, same[i]);
+    const json_t *b = dot ? json_object_get(json_object_get(n, "metadata"), dot + 1) : json_object_get(n, same[i]);
+    if (!a != !b || (a && !json_equal((json_t *)a, (json_t *)b))) return 0;
+  }
+  const char *ns = lh_ctl_jstr(n, "metadata.namespace"), *name = lh_ctl_jstr(n, "metadata.name");
+  const char *phase = lh_ctl_jstr(n, "status.phase"), *ophase = lh_ctl_jstr(o, "status.phase");
+  if (!ns || !name || !phase) return 0;
+  /* the snapshot derives Running/Unknown from placed pods (snap.c); any other phase change
+   * (Inqueue: admitted; Completed: leaves the snapshot) is a change the core must see */
+  if (!(ophase && !strcmp(ophase, phase)) && strcmp(phase, "Running") && strcmp(phase, "Unknown")) return 0;
+  char key[600];
+  snprintf(key, sizeof(key), "%s/%s", ns, name);
+  const char *sig = json_string_value(json_object_get(s->written, key));
+  size_t pl = strlen(phase);
+  return sig && !strncmp(sig, phase, pl) && sig[pl] == '|';
 }
 
 void lh_sched_podgroup_gone(lh_ctl *ctl, const char *ns, const char *name) {
@@ -495,7 +563,10 @@ void lh_sched_housekeeping(lh_ctl *ctl) {
                                                         expired(s->inflight, k, v, now, INFLIGHT_TTL_MS, 1)) {
     LH_WARN(C, "bind of pod uid %s not seen in the cache after %ds: forgetting it", k, INFLIGHT_TTL_MS / 1000);
     json_object_del(s->inflight, k);
+    lh_ctl_trigger_cycle(ctl); /* the pod looks pending again */
   }
-  json_object_foreach_safe(s->evicting, tmp, k, v) if (expired(s->evicting, k, v, now, EVICT_TTL_MS, 0))
-      json_object_del(s->evicting, k);
+  json_object_foreach_safe(s->evicting, tmp, k, v) if (expired(s->evicting, k, v, now, EVICT_TTL_MS, 0)) {
+    json_object_del(s->evicting, k);
+    lh_ctl_trigger_cycle(ctl); /* its eviction may be issued again */
+  }
 }

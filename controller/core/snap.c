@@ -148,7 +148,7 @@ typedef struct bstate {
   json_t *foreign;   /* node name -> [cpu, mem, gpu, pods] used by other schedulers */
   json_t *nodeidx;   /* node name -> [cluster, node index or -1 (serverless)] */
   json_t *groupidx;  /* "ns/name" of PodGroups -> core group index */
-  json_t *gprio;     /* "ns/name" -> highest priority of its pods */
+  json_t *gprio;     /* "ns/name" -> [highest priority of its pods, pods placed and live] */
   size_t gcap, tcap;
 } bstate;
 
@@ -548,11 +548,18 @@ static int build_podgroups(bstate *b) {
       continue;
     }
     const json_t *pr = json_object_get(b->gprio, v.a[i].key);
-    gs.priority = pr ? (int32_t)json_integer_value(pr) : 0;
+    gs.priority = pr ? (int32_t)json_integer_value(json_array_get(pr, 0)) : 0;
     gs.creation_time = lh_snap_time(jstr2(o, "metadata", "creationTimestamp"));
     gs.phase = !phase ? LH_GROUP_PENDING : !strcmp(phase, "Running") ? LH_GROUP_RUNNING
              : (!strcmp(phase, "Inqueue") || !strcmp(phase, "Unknown")) ? LH_GROUP_INQUEUE
              : LH_GROUP_PENDING;
+    /* The phase the cycle writes for placed pods (sched.c: Running when placed >= minMember,
+     * else Unknown = in queue), taken from the pods rather than from our status write: until
+     * that write comes back through the watch, a group whose pods were just bound would
+     * otherwise look "not admitted" and keep resync cycles running. */
+    int placed = pr ? (int)json_integer_value(json_array_get(pr, 1)) : 0;
+    if (placed > 0 && placed >= gs.min_member) gs.phase = LH_GROUP_RUNNING;
+    else if (placed > 0 && gs.phase == LH_GROUP_PENDING) gs.phase = LH_GROUP_INQUEUE;
     int gi = lh_snapshot_add_group(b->out->snap, &gs);
     if (gi < 0) {
       if (gi == LH_ENOMEM) rc = LH_EKUBE_NOMEM;
@@ -655,8 +662,20 @@ int lh_snap_build(const lh_snap_input *in, lh_snap *out) {
       char key[600];
       snprintf(key, sizeof(key), "%s/%s", p->ns, p->group);
       json_t *cur = json_object_get(b.gprio, key);
-      if (!cur || json_integer_value(cur) < p->priority)
-        json_object_set_new(b.gprio, key, json_integer(p->priority));
+      if (!cur) {
+        cur = json_pack("[I,i]", (json_int_t)p->priority, 0);
+        if (!cur || json_object_set_new(b.gprio, key, cur)) {
+          rc = LH_EKUBE_NOMEM;
+          break;
+        }
+      } else if (json_integer_value(json_array_get(cur, 0)) < p->priority) {
+        json_array_set_new(cur, 0, json_integer(p->priority));
+      }
+      /* pods placed (bound, or a bind in flight) and not finished or going away */
+      const char *node = p->node;
+      if (!node && in->inflight) node = in->inflight(p->uid, in->inflight_ud);
+      if (node && !pod_done(p) && !p->deletion_ts)
+        json_array_set_new(cur, 1, json_integer(json_integer_value(json_array_get(cur, 1)) + 1));
     }
   }
   if (!rc) rc = build_nodes(&b);

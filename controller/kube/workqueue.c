@@ -4,6 +4,7 @@
 #include "kube/kube.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,4 +366,18 @@ size_t lh_wq_delayed(lh_wq *q) {
   size_t n = q->nheap;
   pthread_mutex_unlock(&q->mu);
   return n;
+}
+
+long lh_wq_next_due(lh_wq *q) {
+  pthread_mutex_lock(&q->mu);
+  uint64_t now = now_ms(q);
+  promote(q, now);
+  long ms = -1;
+  if (q->len) ms = 0;
+  else if (q->nheap) {
+    uint64_t d = q->heap[0]->when - now; /* promote() left only keys due after now */
+    ms = d > (uint64_t)LONG_MAX ? LONG_MAX : (long)d;
+  }
+  pthread_mutex_unlock(&q->mu);
+  return ms;
 }

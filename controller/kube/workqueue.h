@@ -46,5 +46,9 @@ void lh_wq_done(lh_wq *q, const char *key);
 void lh_wq_shutdown(lh_wq *q);
 size_t lh_wq_len(lh_wq *q);     /* keys ready to be got */
 size_t lh_wq_delayed(lh_wq *q); /* keys waiting for their time */
+/* Milliseconds until a key can be got: 0 when one is ready now, the time to the earliest
+ * delayed key otherwise, -1 when the queue holds none. Lets an event-loop consumer sleep
+ * exactly until the next key is due instead of polling. */
+long lh_wq_next_due(lh_wq *q);
 
 #endif

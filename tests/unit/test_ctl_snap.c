@@ -140,7 +140,54 @@ static void t_build(void **s) {
   lh_loop_free(loop);
 }
 
+static const char *inflight_b(const char *uid, void *ud) {
+  (void)ud;
+  return !strcmp(uid, "uid-b") ? "n1" : NULL;
+}
+
+static int group_phase(const lh_snap *sn, const char *name) {
+  for (size_t g = 0; g < sn->ngroups; g++)
+    if (!strcmp(sn->groups[g].name, name)) return sn->groups[g].phase;
+  fail_msg("group %s not in the snapshot", name);
+  return -1;
+}
+
+/* A PodGroup whose pods were just bound (or have binds in flight) gets the phase the cycle
+ * writes for it (Running when placed >= minMember, else in queue) before that write comes back
+ * through the watch: otherwise it looks "not admitted" and keeps resync cycles running while
+ * its binds are still in flight. Finished or deleting pods do not count. */
+static void t_placed_phase(void **s) {
+  (void)s;
+  lh_loop *loop = lh_loop_new();
+  lh_intern *in = lh_intern_new();
+  lh_informer *nodes = mk(loop, &LH_KUBE_NODES, NULL, NODE("n1", "", "64"));
+  lh_informer *queues = mk(loop, &LH_KUBE_VOLCANO_QUEUES, NULL, "");
+#define PG(n, mm) "{\"metadata\":{\"name\":\"" n "\",\"namespace\":\"ns\",\"uid\":\"u" n "\"},\"spec\":{\"minMember\":" mm "}}"
+  lh_informer *pgs = mk(loop, &LH_KUBE_VOLCANO_PODGROUPS, NULL,
+                        PG("full", "2") "," PG("part", "3") "," PG("none", "1") "," PG("done", "1"));
+#define GA(g) "\"scheduling.k8s.io/group-name\":\"" g "\""
+  lh_informer *pods = mk(loop, &LH_KUBE_PODS, in,
+      POD("a", "lahar", GA("full"), ",\"nodeName\":\"n1\"", "Running", "\"cpu\":\"1\"") ","
+      POD("b", "lahar", GA("full"), "", "Pending", "\"cpu\":\"1\"") ","   /* bind in flight */
+      POD("c", "lahar", GA("part"), ",\"nodeName\":\"n1\"", "Pending", "\"cpu\":\"1\"") ","
+      POD("d", "lahar", GA("part"), "", "Pending", "\"cpu\":\"1\"") ","
+      POD("e", "lahar", GA("none"), "", "Pending", "\"cpu\":\"1\"") ","
+      POD("f", "lahar", GA("done"), ",\"nodeName\":\"n1\"", "Succeeded", "\"cpu\":\"1\""));
+  lh_snap_input si = {lh_informer_cache(pods), lh_informer_cache(nodes), lh_informer_cache(queues),
+                      lh_informer_cache(pgs), "lahar", "local", inflight_b, NULL};
+  lh_snap sn;
+  assert_int_equal(lh_snap_build(&si, &sn), 0);
+  assert_int_equal(group_phase(&sn, "full"), 2); /* LH_GROUP_RUNNING */
+  assert_int_equal(group_phase(&sn, "part"), 1); /* LH_GROUP_INQUEUE */
+  assert_int_equal(group_phase(&sn, "none"), 0); /* LH_GROUP_PENDING */
+  assert_int_equal(group_phase(&sn, "done"), 0); /* only a finished pod */
+  lh_snap_free(&sn);
+  lh_informer_free(pods), lh_informer_free(pgs), lh_informer_free(queues), lh_informer_free(nodes);
+  lh_intern_free(in);
+  lh_loop_free(loop);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(t_build)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(t_build), cmocka_unit_test(t_placed_phase)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -117,6 +117,43 @@ static void test_add_after(void **state) {
   lh_wq_free(q);
 }
 
+/* next_due: -1 empty, 0 when ready, else ms to the earliest delayed key (what an event-loop
+ * consumer sleeps for instead of polling) */
+static void test_next_due(void **state) {
+  now = 1000;
+  lh_wq *q = mk();
+  char *k;
+  assert_int_equal(lh_wq_next_due(q), -1);
+  lh_wq_add_after(q, "a", 300);
+  assert_int_equal(lh_wq_next_due(q), 300);
+  lh_wq_add_after(q, "b", 120);
+  assert_int_equal(lh_wq_next_due(q), 120);
+  lh_wq_add_after(q, "a", 40); /* an earlier add of a waiting key wins */
+  assert_int_equal(lh_wq_next_due(q), 40);
+  now += 39;
+  assert_int_equal(lh_wq_next_due(q), 1);
+  now += 1;
+  assert_int_equal(lh_wq_next_due(q), 0); /* due: promoted, ready */
+  assert_int_equal(lh_wq_len(q), 1);
+  assert_int_equal(lh_wq_get(q, &k, 0), 0);
+  assert_string_equal(k, "a");
+  lh_wq_done(q, k);
+  free(k);
+  assert_int_equal(lh_wq_next_due(q), 80); /* b at 1120 */
+  lh_wq_add(q, "c");
+  assert_int_equal(lh_wq_next_due(q), 0);
+  assert_int_equal(lh_wq_get(q, &k, 0), 0);
+  lh_wq_done(q, k);
+  free(k);
+  now += 80;
+  assert_int_equal(lh_wq_get(q, &k, 0), 0);
+  assert_string_equal(k, "b");
+  lh_wq_done(q, k);
+  free(k);
+  assert_int_equal(lh_wq_next_due(q), -1);
+  lh_wq_free(q);
+}
+
 /* 3.0 shutdown */
 static void test_shutdown(void **state) {
   lh_wq *q = mk();
@@ -216,6 +253,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dedup),        cmocka_unit_test(test_no_concurrent),
       cmocka_unit_test(test_rate_limiter), cmocka_unit_test(test_add_after),
+      cmocka_unit_test(test_next_due),
       cmocka_unit_test(test_shutdown),     cmocka_unit_test(test_threads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
