@@ -128,7 +128,8 @@ int lh_store_update(lh_store *s, const char *resource, const char *ns, const cha
 int lh_store_delete(lh_store *s, const char *resource, const char *ns, const char *name,
                     const lh_store_precond *pre, lh_store_obj *out);
 
-/* Number of objects of resource (in ns, or all namespaces when ns == NULL). */
+/* Number of objects of resource (in ns, or all namespaces when ns == NULL), including the writes of
+ * an open txn. Answered from counts kept in memory: no scan. 0 or EINVAL. */
 int lh_store_count(lh_store *s, const char *resource, const char *ns, int64_t *n);
 
 /* ---- group commit ----------------------------------------------------------------------------- */
@@ -166,7 +167,7 @@ typedef struct lh_store_list_opts {
 typedef struct lh_store_list_result {
   int64_t rv;              /* resourceVersion the list is consistent at (ListMeta.resourceVersion) */
   char continue_token[1024]; /* "" when this was the last page; else pass to the next call */
-  int64_t remaining;       /* remainingItemCount when known (no filter), else -1 */
+  int64_t remaining;       /* remainingItemCount when known (no filter, snapshot = current rv), else -1 */
 } lh_store_list_result;
 
 /* Lists objects of resource ordered by (namespace, name) — etcd key order. Items are handed to
