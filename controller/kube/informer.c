@@ -1,8 +1,15 @@
 /* informer.c — the informer state machine (list -> watch -> relist/backoff), its indexed cache,
  * and the built-in transport over async.h + watch.h.
- * Sections: cache; informer core; transport results; built-in transport; public. */
+ * List pages and (for informers with a byte transform) watch events are handled from their raw
+ * bytes: the page is validated once by util/jscan.h, each item is cut out in place and goes
+ * through transform_bytes, or through json_loadb of that item alone. Why: one jansson tree of a
+ * 6 MB page of pods cost more CPU than everything else the controller does at startup.
+ * Sections: cache; informer core; keys from bytes; transport results; built-in transport;
+ * public. */
 #include "kube/informer.h"
 #include "kube/kmap.h"
+#include "kube/pod.h"
+#include "util/jscan.h"
 #include "util/log.h"
 
 #include <malloc.h>
@@ -425,46 +432,113 @@ static void apply_snapshot(lh_informer *inf) {
   inf->npend = 0;
 }
 
+/* --- keys from bytes (lists through transform_bytes) ------------------------------------ */
+
+#define SIMPLE_MAX 64 /* labels checked for duplicates on the byte path */
+
+/* Appends decoded string s to b. Returns 0 or -1. */
+static int buf_add_str(lh_buf *b, const lh_js_val *s) {
+  if (!s->esc) return lh_buf_add(b, s->p, s->n) ? -1 : 0;
+  char tmp[4096];
+  long l = lh_js_str_decode(s, tmp, sizeof(tmp));
+  return l < 0 || lh_buf_add(b, tmp, (size_t)l) ? -1 : 0;
+}
+
+/* As obj_key + index_keys, from bytes, in one pass over the object and its metadata.
+ * Returns 0 with k and *ik (index keys, caller frees) set, -1 when the object has no usable key
+ * (skipped, as item_json does), or 1 when jansson must decide (a duplicated name, labels with
+ * duplicates / escaped keys / more than SIMPLE_MAX entries, a long escaped value, no memory). */
+static int keys_bytes(const char *p, size_t n, char *k, size_t cap, char **ik, size_t *count) {
+  static const char *const top_keys[] = {"metadata"};
+  static const char *const meta_keys[] = {"name", "namespace", "labels"};
+  lh_js_val obj, meta, m[3], lk, lv;
+  *ik = NULL;
+  if (lh_js_value(p, n, &obj) != 0) return -1;
+  if (lh_js_obj_pick(&obj, top_keys, 1, &meta) || lh_js_obj_pick(&meta, meta_keys, 3, m)) return 1;
+  const lh_js_val *name = &m[0], *ns = &m[1], *labels = &m[2];
+  /* the key: "ns/name" or "name" */
+  if (name->type != LH_JS_STRING || name->n == 0) return -1;
+  size_t off = 0;
+  if (ns->type == LH_JS_STRING && ns->n > 0) {
+    long l = lh_js_str_decode(ns, k, cap);
+    if (l < 0 || (size_t)l + 1 >= cap) return -1;
+    k[l] = '/';
+    off = (size_t)l + 1;
+  }
+  if (lh_js_str_decode(name, k + off, cap - off) < 0) return -1;
+  /* the index keys: namespace, then each string label in order */
+  if (labels->type == LH_JS_OBJECT && !lh_js_obj_simple(labels, SIMPLE_MAX)) return 1;
+  lh_buf b;
+  lh_buf_init(&b, 1u << 20);
+  size_t c = 0;
+  int bad = 0;
+  if (ns->type == LH_JS_STRING) {
+    bad |= lh_buf_add(&b, "n\x1f", 2) || buf_add_str(&b, ns) || lh_buf_add(&b, "", 1);
+    c++;
+  }
+  lh_js_iter it;
+  lh_js_iter_init(&it, labels);
+  while (labels->type == LH_JS_OBJECT && lh_js_obj_next(&it, &lk, &lv)) {
+    if (lv.type != LH_JS_STRING) continue;
+    bad |= lh_buf_add(&b, "l\x1f", 2) || lh_buf_add(&b, lk.p, lk.n) || lh_buf_add(&b, "=", 1) ||
+           buf_add_str(&b, &lv) || lh_buf_add(&b, "", 1);
+    c++;
+  }
+  bad |= lh_buf_add(&b, "", 1);
+  if (bad) {
+    lh_buf_free(&b);
+    return 1;
+  }
+  *count = c;
+  *ik = lh_buf_take(&b);
+  return 0;
+}
+
 /* --- transport results -------------------------------------------------------------------- */
 
-void lh_informer_on_list(lh_informer *inf, int rc, const json_t *doc) {
-  if (inf->state != LH_INF_LISTING) return;
-  if (rc == 0 && !json_is_object(doc)) rc = LH_EKUBE_PARSE;
-  if (rc) {
-    /* 410 on a page means the continue token expired: start over without it */
-    LH_WARN(COMP, "%s: list failed: %s", inf->base_path, lh_kube_strerror(rc));
-    pend_clear(inf);
-    inf->cont[0] = '\0';
-    if (rc == LH_EKUBE_GONE) inf->st.relists_410++;
-    schedule_retry(inf, 1);
+/* Fails the list in progress: logs, drops the partial snapshot, relists after a backoff. */
+static void list_failed(lh_informer *inf, int rc) {
+  /* 410 on a page means the continue token expired: start over without it */
+  LH_WARN(COMP, "%s: list failed: %s", inf->base_path, lh_kube_strerror(rc));
+  pend_clear(inf);
+  inf->cont[0] = '\0';
+  if (rc == LH_EKUBE_GONE) inf->st.relists_410++;
+  schedule_retry(inf, 1);
+}
+
+/* Appends one list item to the snapshot (key copied; obj and ik taken, freed on failure). */
+static void pend_add(lh_informer *inf, const char *key, void *obj, char *ik, size_t nk) {
+  char *kd = strdup(key);
+  if (inf->npend == inf->apend && kd) {
+    size_t na = inf->apend ? inf->apend * 2 : 256;
+    pending *np = realloc(inf->pend, na * sizeof(*np));
+    if (np) inf->pend = np, inf->apend = na;
+  }
+  if (!kd || inf->npend == inf->apend) {
+    free(kd);
+    free(ik);
+    obj_free(&inf->cache, obj);
     return;
   }
-  json_t *items = json_object_get(doc, "items");
-  size_t i;
-  json_t *it;
-  json_array_foreach(items, i, it) {
-    char key[512];
-    if (obj_key(it, key, sizeof(key)) != 0) continue;
-    size_t nk = 0;
-    char *ik = index_keys(it, &nk);
-    void *obj = ik ? transform(inf, it) : NULL;
-    char *kd = obj ? strdup(key) : NULL;
-    if (inf->npend == inf->apend && kd) {
-      size_t na = inf->apend ? inf->apend * 2 : 256;
-      pending *np = realloc(inf->pend, na * sizeof(*np));
-      if (np) inf->pend = np, inf->apend = na;
-    }
-    if (!kd || inf->npend == inf->apend) {
-      free(kd);
-      free(ik);
-      obj_free(&inf->cache, obj);
-      continue;
-    }
-    inf->pend[inf->npend++] = (pending){kd, obj, ik, nk};
+  inf->pend[inf->npend++] = (pending){kd, obj, ik, nk};
+}
+
+/* One list item from its parsed JSON. */
+static void item_json(lh_informer *inf, const json_t *it) {
+  char key[512];
+  if (obj_key(it, key, sizeof(key)) != 0) return;
+  size_t nk = 0;
+  char *ik = index_keys(it, &nk);
+  void *obj = ik ? transform(inf, it) : NULL;
+  if (!obj) {
+    free(ik);
+    return;
   }
-  json_t *meta = json_object_get(doc, "metadata");
-  const char *cont = json_string_value(json_object_get(meta, "continue"));
-  const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
+  pend_add(inf, key, obj, ik, nk);
+}
+
+/* After a page's items: asks for the next page or applies the snapshot. cont/rv may be NULL. */
+static void list_page_done(lh_informer *inf, const char *cont, const char *rv) {
   if (cont && *cont) {
     if (strlen(cont) >= sizeof(inf->cont)) {
       LH_WARN(COMP, "%s: continue token too long", inf->base_path);
@@ -486,6 +560,89 @@ void lh_informer_on_list(lh_informer *inf, int rc, const json_t *doc) {
   start_watch(inf);
 }
 
+void lh_informer_on_list(lh_informer *inf, int rc, const json_t *doc) {
+  if (inf->state != LH_INF_LISTING) return;
+  if (rc == 0 && !json_is_object(doc)) rc = LH_EKUBE_PARSE;
+  if (rc) {
+    list_failed(inf, rc);
+    return;
+  }
+  size_t i;
+  json_t *it;
+  json_array_foreach(json_object_get(doc, "items"), i, it) item_json(inf, it);
+  json_t *meta = json_object_get(doc, "metadata");
+  list_page_done(inf, json_string_value(json_object_get(meta, "continue")),
+                 json_string_value(json_object_get(meta, "resourceVersion")));
+}
+
+/* One list item from its bytes (inside a validated page). */
+static void item_bytes(lh_informer *inf, const char *p, size_t n) {
+  if (inf->o.transform_bytes) {
+    char key[512];
+    size_t nk = 0;
+    char *ik = NULL;
+    int fb = 0;
+    int k = keys_bytes(p, n, key, sizeof(key), &ik, &nk);
+    if (k < 0) return; /* no usable key: skipped, as item_json does */
+    if (k == 0) {
+      void *obj = inf->o.transform_bytes(p, n, inf->o.transform_ud, &fb);
+      if (obj) {
+        pend_add(inf, key, obj, ik, nk);
+        return;
+      }
+      free(ik);
+      if (!fb) {
+        inf->st.transform_failures++;
+        return;
+      }
+    }
+  }
+  /* no byte transform, or an object the byte path leaves to jansson */
+  json_t *it = json_loadb(p, n, JSON_DECODE_ANY, NULL);
+  if (!it) return; /* cannot happen after validation, short of memory */
+  item_json(inf, it);
+  json_decref(it);
+}
+
+void lh_informer_on_list_bytes(lh_informer *inf, int rc, const char *body, size_t len) {
+  if (inf->state != LH_INF_LISTING) return;
+  lh_js_err err = {0, NULL};
+  lh_js_val doc, items, meta, v;
+  if (rc == 0 && lh_js_validate(body ? body : "", body ? len : 0, 0, &err) != 0) {
+    LH_WARN(COMP, "%s: list page is not valid JSON: %s at byte %zu", inf->base_path, err.msg,
+            err.offset);
+    rc = LH_EKUBE_PARSE;
+  }
+  if (rc == 0 && (lh_js_value(body, len, &doc) != 0 || doc.type != LH_JS_OBJECT)) rc = LH_EKUBE_PARSE;
+  if (rc) {
+    list_failed(inf, rc);
+    return;
+  }
+  lh_js_iter iter;
+  lh_js_obj_get(&doc, "items", &items);
+  if (items.type == LH_JS_ARRAY) {
+    lh_js_iter_init(&iter, &items);
+    while (lh_js_arr_next(&iter, &v)) item_bytes(inf, v.p, v.n);
+  }
+  char cont[sizeof(inf->cont)], rv[4096];
+  const char *cp = NULL, *rp = NULL;
+  lh_js_obj_get(&doc, "metadata", &meta);
+  if (lh_js_obj_get(&meta, "continue", &v) && v.type == LH_JS_STRING) {
+    if (lh_js_str_decode(&v, cont, sizeof(cont)) < 0) {
+      LH_WARN(COMP, "%s: continue token too long", inf->base_path);
+      pend_clear(inf);
+      inf->cont[0] = '\0';
+      schedule_retry(inf, 1);
+      return;
+    }
+    cp = cont;
+  }
+  if (lh_js_obj_get(&meta, "resourceVersion", &v) && v.type == LH_JS_STRING &&
+      lh_js_str_decode(&v, rv, sizeof(rv)) >= 0)
+    rp = rv;
+  list_page_done(inf, cp, rp);
+}
+
 static void watch_healthy(lh_informer *inf) { inf->backoff_ms = inf->o.backoff_initial_ms; }
 
 /* Stops the current watch and relists at once (410 Gone). */
@@ -495,6 +652,62 @@ static void relist_now(lh_informer *inf) {
   inf->last_rv[0] = '\0';
   LH_INFO(COMP, "%s: resource version expired, relisting", inf->base_path);
   start_list(inf);
+}
+
+static void delete_key(lh_informer *inf, const char *key) {
+  void *obj = cache_del(&inf->cache, key);
+  if (obj && inf->h.on_delete) inf->h.on_delete(inf, obj, inf->h.data);
+  obj_free(&inf->cache, obj);
+}
+
+/* Applies an ADDED/MODIFIED/DELETED object given as parsed JSON. */
+static void event_object(lh_informer *inf, lh_watch_type type, const json_t *object) {
+  char key[512];
+  if (obj_key(object, key, sizeof(key)) != 0) return;
+  if (type == LH_WATCH_DELETED) {
+    delete_key(inf, key);
+    return;
+  }
+  size_t nk = 0;
+  char *ik = index_keys(object, &nk);
+  void *obj = ik ? transform(inf, object) : NULL;
+  if (!obj) {
+    free(ik);
+    return;
+  }
+  upsert(inf, key, obj, ik, nk);
+}
+
+/* The same from the object's bytes (raw watch events): the byte path as for list items, jansson
+ * for what it leaves over. */
+static void event_bytes(lh_informer *inf, const lh_kube_watch_event *ev) {
+  char key[512];
+  char *ik = NULL;
+  size_t nk = 0;
+  int fb = 0;
+  int k = keys_bytes(ev->raw, ev->raw_len, key, sizeof(key), &ik, &nk);
+  if (k < 0) return;
+  if (k == 0) {
+    if (ev->type == LH_WATCH_DELETED) {
+      free(ik);
+      delete_key(inf, key);
+      return;
+    }
+    void *obj = inf->o.transform_bytes ? inf->o.transform_bytes(ev->raw, ev->raw_len, inf->o.transform_ud, &fb) : NULL;
+    if (obj) {
+      upsert(inf, key, obj, ik, nk);
+      return;
+    }
+    free(ik);
+    if (inf->o.transform_bytes && !fb) {
+      inf->st.transform_failures++;
+      return;
+    }
+  }
+  json_t *o = json_loadb(ev->raw, ev->raw_len, 0, NULL);
+  if (!o) return; /* validated text: only short of memory */
+  event_object(inf, ev->type, o);
+  json_decref(o);
 }
 
 void lh_informer_on_event(lh_informer *inf, const lh_kube_watch_event *ev) {
@@ -521,22 +734,8 @@ void lh_informer_on_event(lh_informer *inf, const lh_kube_watch_event *ev) {
     inf->st.bookmarks++;
     return;
   }
-  char key[512];
-  if (obj_key(ev->object, key, sizeof(key)) != 0) return;
-  if (ev->type == LH_WATCH_DELETED) {
-    void *obj = cache_del(&inf->cache, key);
-    if (obj && inf->h.on_delete) inf->h.on_delete(inf, obj, inf->h.data);
-    obj_free(&inf->cache, obj);
-    return;
-  }
-  size_t nk = 0;
-  char *ik = index_keys(ev->object, &nk);
-  void *obj = ik ? transform(inf, ev->object) : NULL;
-  if (!obj) {
-    free(ik);
-    return;
-  }
-  upsert(inf, key, obj, ik, nk);
+  if (!ev->object && ev->raw) event_bytes(inf, ev);
+  else event_object(inf, ev->type, ev->object);
 }
 
 void lh_informer_on_watch_end(lh_informer *inf, int rc) {
@@ -566,18 +765,17 @@ static void kt_list_done(lh_kube_async *a, int rc, lh_kube_response *resp, void 
   free(t);
   if (!inf) return; /* the informer was freed or moved on */
   inf->lt = NULL;
-  json_t *doc = NULL;
   if (rc == 0) {
-    doc = json_loadb(resp->body ? resp->body : "", resp->len, 0, NULL);
-    if (!doc) rc = LH_EKUBE_PARSE;
-  } else if (rc == LH_EKUBE_HTTP || rc == LH_EKUBE_GONE) {
+    lh_informer_on_list_bytes(inf, 0, resp->body, resp->len);
+    return;
+  }
+  if (rc == LH_EKUBE_HTTP || rc == LH_EKUBE_GONE) {
     LH_WARN(COMP, "%s: list: %ld %s: %s", inf->base_path, resp->http_code, resp->status.reason,
             resp->status.message);
   } else if (resp->error[0]) {
     LH_WARN(COMP, "%s: list: %s", inf->base_path, resp->error);
   }
-  lh_informer_on_list(inf, rc, doc);
-  json_decref(doc);
+  lh_informer_on_list(inf, rc, NULL);
 }
 
 static int kt_list(void *t, lh_informer *inf, const char *path) {
@@ -607,7 +805,10 @@ static void kt_end(lh_kube_watch *w, int rc, const lh_kube_status *st, void *ud)
 
 static int kt_watch(void *t, lh_informer *inf, const char *path) {
   lh_kube_watch_opts wo = {inf->o.watch_mode, 0};
-  return lh_kube_watch_start(inf->a, inf->ws, path, &wo, kt_event, kt_end, inf, &inf->kw);
+  int rc = lh_kube_watch_start(inf->a, inf->ws, path, &wo, kt_event, kt_end, inf, &inf->kw);
+  /* pods (a byte transform) are watched without building a jansson tree per event */
+  if (rc == 0) lh_kube_watch_set_raw(inf->kw, inf->o.transform_bytes != NULL);
+  return rc;
 }
 
 static void kt_watch_stop(void *t, lh_informer *inf) {
@@ -620,7 +821,8 @@ static void kt_watch_stop(void *t, lh_informer *inf) {
 int lh_informer_new(lh_loop *loop, lh_kube_async *a, lh_kube_wsclient *ws,
                     const lh_informer_opts *o, const lh_informer_handlers *h, lh_informer **out) {
   *out = NULL;
-  if (!loop || !o || !o->resource || (o->transform && !o->free_obj) || (!o->transport && !a))
+  if (!loop || !o || !o->resource || (o->transform && !o->free_obj) || (o->transform_bytes && !o->transform) ||
+      (!o->transport && !a))
     return LH_EKUBE_INVAL;
   lh_informer *inf = calloc(1, sizeof(*inf));
   if (!inf) return LH_EKUBE_NOMEM;
@@ -629,6 +831,8 @@ int lh_informer_new(lh_loop *loop, lh_kube_async *a, lh_kube_wsclient *ws,
   inf->ws = ws;
   inf->o = *o;
   if (h) inf->h = *h;
+  /* the compact pod transform has a byte-level twin: every pod informer gets it */
+  if (o->transform == lh_pod_transform && !o->transform_bytes) inf->o.transform_bytes = lh_pod_transform_bytes;
   if (inf->o.page_limit <= 0) inf->o.page_limit = 500;
   if (inf->o.watch_timeout_s <= 0) inf->o.watch_timeout_s = 300;
   if (inf->o.backoff_initial_ms <= 0) inf->o.backoff_initial_ms = 500;

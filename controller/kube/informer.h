@@ -35,6 +35,10 @@ typedef struct lh_kube_cache lh_kube_cache;
  * skipped and counted). */
 typedef void *lh_informer_transform_fn(const json_t *obj, void *ud);
 typedef void lh_informer_free_fn(void *obj, void *ud);
+/* The same transform from an object's JSON text (validated by util/jscan.h), e.g.
+ * lh_pod_transform_bytes. NULL with *fallback = 1 hands the object to jansson + transform;
+ * NULL with *fallback = 0 is a failure (skipped and counted). */
+typedef void *lh_informer_transform_bytes_fn(const char *json, size_t len, void *ud, int *fallback);
 
 typedef struct lh_informer_handlers {
   void (*on_add)(lh_informer *inf, const void *obj, void *data);
@@ -65,6 +69,10 @@ typedef struct lh_informer_opts {
   long healthy_ms;             /* default 30000 */
   lh_informer_transform_fn *transform; /* NULL: keep the json_t (incref) */
   lh_informer_free_fn *free_obj;       /* required with transform */
+  /* Byte-level twin of transform (requires transform): list items and watch objects go
+   * through it without a jansson tree. Default: lh_pod_transform_bytes when transform is
+   * lh_pod_transform. */
+  lh_informer_transform_bytes_fn *transform_bytes;
   void *transform_ud;
   lh_kube_watch_mode watch_mode;       /* for the real transport */
   const lh_informer_transport *transport; /* NULL: real server via async (+ ws) */
@@ -98,6 +106,10 @@ void lh_informer_get_stats(const lh_informer *inf, lh_informer_stats *st);
 
 /* Transport results (also used by the built-in transport). list_doc and ev are borrowed. */
 void lh_informer_on_list(lh_informer *inf, int rc, const json_t *list_doc);
+/* The same from the page's raw body (borrowed): validated strictly (util/jscan.h; invalid JSON
+ * fails the page as LH_EKUBE_PARSE with the reason logged), then each item is cut out in place:
+ * through transform_bytes when set, else json_loadb of that item alone. */
+void lh_informer_on_list_bytes(lh_informer *inf, int rc, const char *body, size_t len);
 void lh_informer_on_event(lh_informer *inf, const lh_kube_watch_event *ev);
 void lh_informer_on_watch_end(lh_informer *inf, int rc);
 

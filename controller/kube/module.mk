@@ -15,3 +15,8 @@ test_kube_async_LIBS := kube util
 BINS += lahar-kubewatch
 lahar-kubewatch_SRCS := controller/kube/tools/kubewatch_main.c
 lahar-kubewatch_LIBS := kube util
+
+# CPU per item of the informer's list path on a saved list response (jansson vs byte path).
+BINS += lahar-listbench
+lahar-listbench_SRCS := controller/kube/tools/listbench_main.c
+lahar-listbench_LIBS := kube util

@@ -1,5 +1,6 @@
 /* pod.c — string interning, Quantity parsing and the compact pod transform (pod.h). */
 #include "kube/pod.h"
+#include "kube/pod_int.h"
 #include "kube/kmap.h"
 #include "kube/kube.h"
 
@@ -48,6 +49,7 @@ void lh_intern_put(lh_intern *in, const char *s) {
 size_t lh_intern_count(const lh_intern *in) { return in->map.count; }
 size_t lh_intern_bytes(const lh_intern *in) { return lh_kmap_bytes(&in->map) + in->pod_bytes; }
 size_t lh_pod_cache_bytes(const lh_intern *in) { return lh_intern_bytes(in); }
+void lh_pod__account(lh_intern *in, long delta) { in->pod_bytes += (size_t)delta; }
 
 /* --- quantities ----------------------------------------------------------------------------- */
 
@@ -84,12 +86,12 @@ int lh_kube_quantity_parse(const char *s, int scale_milli, int64_t *out) {
 
 static const char *jstr(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static int keep_annotation(const char *k) {
+int lh_pod__keep_annotation(const char *k) {
   return strcmp(k, "scheduling.k8s.io/group-name") == 0 || strncmp(k, "volcano.sh/", 11) == 0 ||
          strcmp(k, "scheduling.volcano.sh/queue-name") == 0;
 }
 
-static int64_t parse_time(const char *s) {
+int64_t lh_pod__parse_time(const char *s) {
   if (!s) return 0;
   struct tm tm;
   memset(&tm, 0, sizeof(tm));
@@ -141,7 +143,7 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
   size_t na = 0;
   const char *k;
   json_t *v;
-  json_object_foreach(annos, k, v) if (keep_annotation(k) && json_is_string(v)) na++;
+  json_object_foreach(annos, k, v) if (lh_pod__keep_annotation(k) && json_is_string(v)) na++;
   /* the compact pod stores these counts in 16 bits: refuse rather than wrap */
   if (nl > 65535 || ns_n > 65535 || nt > 65535 || na > 65535) return NULL;
   /* owner: the first ownerReference of kind Job or PodGroup */
@@ -191,7 +193,7 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
     p->nlabels++;
   }
   json_object_foreach(annos, k, v) {
-    if (!keep_annotation(k) || !json_is_string(v)) continue;
+    if (!lh_pod__keep_annotation(k) || !json_is_string(v)) continue;
     p->annotations[p->nannotations].k = IN(k);
     p->annotations[p->nannotations].v = IN(json_string_value(v));
     if (strcmp(k, "scheduling.k8s.io/group-name") == 0) p->group = p->annotations[p->nannotations].v;
@@ -232,7 +234,7 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
   p->cpu_milli = (sum[0] > init[0] ? sum[0] : init[0]) + ov[0];
   p->mem_bytes = (sum[1] > init[1] ? sum[1] : init[1]) + ov[1];
   p->gpu = sum[2] > init[2] ? sum[2] : init[2];
-  p->deletion_ts = parse_time(jstr(meta, "deletionTimestamp"));
+  p->deletion_ts = lh_pod__parse_time(jstr(meta, "deletionTimestamp"));
   if (bad) {
     lh_pod_free(p, in);
     return NULL;

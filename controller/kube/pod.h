@@ -73,6 +73,19 @@ typedef struct lh_pod {
 /* Builds a compact pod from its JSON. Returns NULL on a malformed pod or no memory.
  * Matches lh_informer_transform_fn with ud = the lh_intern. */
 void *lh_pod_transform(const json_t *pod, void *intern);
+/* The same transform straight from a pod's JSON text json[0..len), which must have passed
+ * lh_js_validate (util/jscan.h) — no jansson tree is built. The result equals what
+ * lh_pod_transform gives for json_loadb of the same text, field for field.
+ * Returns the pod, or NULL with *fallback set to:
+ *   1  the text has a shape the byte path leaves to jansson (duplicate keys in an object it
+ *      reads, escaped map keys, a map of more than 64 entries, a kept string over 4 KiB): the
+ *      caller runs lh_pod_transform on json_loadb of the same bytes;
+ *   0  a malformed pod or no memory, exactly when lh_pod_transform returns NULL.
+ * Matches lh_informer_transform_bytes_fn with ud = the lh_intern. */
+void *lh_pod_transform_bytes(const char *json, size_t len, void *intern, int *fallback);
+/* 1 if a and b hold the same fields (strings compared by content; alloc compared when
+ * with_alloc), for equivalence tests of the two transforms. NULLs compare equal to NULL. */
+int lh_pod_same(const lh_pod *a, const lh_pod *b, int with_alloc);
 /* Releases a pod built by lh_pod_transform (lh_informer_free_fn with ud = the lh_intern). */
 void lh_pod_free(void *pod, void *intern);
 /* Total bytes of compact pods + interned strings (what the benchmark divides by pod count). */

@@ -2,6 +2,7 @@
  * (libwebsockets service thread) or chunked HTTP (curl stream on the loop).
  * Sections: parsing; line splitter; wsclient (service thread side); watch handle (loop side). */
 #include "kube/watch.h"
+#include "util/jscan.h"
 #include "util/log.h"
 
 #include <libwebsockets.h>
@@ -46,6 +47,46 @@ int lh_kube_watch_parse(const char *data, size_t len, lh_kube_watch_event *ev, j
 bad:
   json_decref(j);
   return LH_EKUBE_PARSE;
+}
+
+static int type_of(const char *type, lh_watch_type *t) {
+  static const struct { const char *name; lh_watch_type t; } tab[] = {
+      {"ADDED", LH_WATCH_ADDED}, {"MODIFIED", LH_WATCH_MODIFIED}, {"DELETED", LH_WATCH_DELETED},
+      {"BOOKMARK", LH_WATCH_BOOKMARK}, {"ERROR", LH_WATCH_ERROR}};
+  for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+    if (strcmp(type, tab[i].name) == 0) return *t = tab[i].t, 0;
+  return -1;
+}
+
+int lh_kube_watch_parse_raw(const char *data, size_t len, lh_kube_watch_event *ev, json_t **root,
+                            char *rvbuf, size_t rvcap) {
+  static const char *const top_keys[] = {"type", "object"};
+  static const char *const meta_keys[] = {"metadata"};
+  static const char *const rv_keys[] = {"resourceVersion"};
+  *root = NULL;
+  memset(ev, 0, sizeof(*ev));
+  lh_js_val doc, f[2], meta, rv;
+  char type[16];
+  if (lh_js_validate(data, len, 0, NULL) != 0 || lh_js_value(data, len, &doc) != 0 ||
+      doc.type != LH_JS_OBJECT || lh_js_obj_pick(&doc, top_keys, 2, f) || f[0].type != LH_JS_STRING ||
+      f[1].type != LH_JS_OBJECT || lh_js_str_decode(&f[0], type, sizeof(type)) < 0 ||
+      type_of(type, &ev->type) != 0)
+    return LH_EKUBE_PARSE;
+  ev->raw = f[1].p;
+  ev->raw_len = f[1].n;
+  /* jansson's json_string_value: the last "metadata", the last "resourceVersion" */
+  lh_js_obj_pick(&f[1], meta_keys, 1, &meta);
+  lh_js_obj_pick(&meta, rv_keys, 1, &rv);
+  if (rv.type == LH_JS_STRING) {
+    if (lh_js_str_decode(&rv, rvbuf, rvcap) < 0) return LH_EKUBE_PARSE;
+    ev->rv = rvbuf;
+  }
+  if (ev->type == LH_WATCH_ERROR) {
+    *root = json_loadb(f[1].p, f[1].n, 0, NULL);
+    if (!*root) return LH_EKUBE_PARSE; /* no memory: validated text always loads */
+    ev->object = *root;
+  }
+  return 0;
 }
 
 /* --- line splitter --------------------------------------------------------------------- */
@@ -105,6 +146,7 @@ struct ws_conn {
   int handshake_sent;       /* service thread: TCP (+TLS) was up and the upgrade request went out */
   char tls_err[160];        /* service thread: why the server certificate was rejected */
   ws_conn *next_cmd;        /* command queue link */
+  int queued;               /* on ws->cmds (guarded by ws->mu): never linked twice */
 };
 
 struct lh_kube_wsclient {
@@ -209,6 +251,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
     pthread_mutex_lock(&ws->mu);
     ws_conn *list = ws->cmds;
     ws->cmds = NULL;
+    for (ws_conn *q = list; q; q = q->next_cmd) q->queued = 0;
     pthread_mutex_unlock(&ws->mu);
     while (list) {
       ws_conn *n = list->next_cmd;
@@ -435,11 +478,18 @@ int lh_kube_wsclient_set_origin(lh_kube_wsclient *ws, const char *origin) {
   return 0;
 }
 
+/* Queues c for the service thread (connect, or kill once c->kill is set). A connection still
+ * queued is not linked again — a stop that comes before the service thread took the connect
+ * would otherwise make the list point to itself; the one pending command sees the kill flag and
+ * drops its reference instead of connecting. */
 static void ws_command(lh_kube_wsclient *ws, ws_conn *c) {
-  __atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
   pthread_mutex_lock(&ws->mu);
-  c->next_cmd = ws->cmds;
-  ws->cmds = c;
+  if (!c->queued) {
+    __atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL); /* the command's reference */
+    c->queued = 1;
+    c->next_cmd = ws->cmds;
+    ws->cmds = c;
+  }
   pthread_mutex_unlock(&ws->mu);
   lws_cancel_service(ws->ctx);
 }
@@ -454,6 +504,7 @@ struct lh_kube_watch {
   char *path;
   lh_kube_watch_mode mode;
   size_t max_event;
+  int raw;                    /* events through lh_kube_watch_parse_raw */
   lh_kube_watch_event_cb *event_cb;
   lh_kube_watch_end_cb *end_cb;
   void *ud;
@@ -506,7 +557,10 @@ static void watch_end(lh_kube_watch *w, int rc, const lh_kube_status *st) {
 static int deliver_event(lh_kube_watch *w, const char *data, size_t len) {
   lh_kube_watch_event ev;
   json_t *root;
-  if (lh_kube_watch_parse(data, len, &ev, &root) != 0) {
+  char rv[128];
+  int rc = w->raw ? lh_kube_watch_parse_raw(data, len, &ev, &root, rv, sizeof(rv))
+                  : lh_kube_watch_parse(data, len, &ev, &root);
+  if (rc != 0) {
     LH_WARN(COMP, "malformed watch event (%zu bytes) on %s", len, w->path);
     watch_end(w, LH_EKUBE_PARSE, NULL);
     return 1;
@@ -648,6 +702,10 @@ int lh_kube_watch_start(lh_kube_async *a, lh_kube_wsclient *ws, const char *path
   }
   *out = w;
   return 0;
+}
+
+void lh_kube_watch_set_raw(lh_kube_watch *w, int raw) {
+  if (w) w->raw = raw;
 }
 
 void lh_kube_watch_stop(lh_kube_watch *w) {

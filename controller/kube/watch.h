@@ -34,8 +34,11 @@ typedef enum {
 
 typedef struct lh_kube_watch_event {
   lh_watch_type type;
-  json_t *object;  /* borrowed: valid during the callback (json_incref to keep it) */
+  json_t *object;  /* borrowed: valid during the callback (json_incref to keep it); NULL for
+                      raw events other than ERROR */
   const char *rv;  /* object.metadata.resourceVersion or NULL (borrowed likewise) */
+  const char *raw; /* raw events: the object's JSON text (validated, not NUL-terminated) */
+  size_t raw_len;
 } lh_kube_watch_event;
 
 /* Parses one watch event {"type":..., "object":{...}}. On success returns 0, fills ev and sets
@@ -43,6 +46,14 @@ typedef struct lh_kube_watch_event {
  * LH_EKUBE_PARSE for malformed JSON, an unknown type or a missing object. */
 int lh_kube_watch_parse(const char *data, size_t len, lh_kube_watch_event *ev, json_t **root);
 const char *lh_kube_watch_type_name(lh_watch_type t);
+/* The same without a jansson tree for the object (watches with raw set): validates the event
+ * strictly (util/jscan.h), sets ev->raw/raw_len to the object's bytes and ev->rv to a copy in
+ * rvbuf (rvcap bytes; a longer resourceVersion is refused). Only an ERROR event's object is
+ * parsed into ev->object (*root, the caller json_decref()s it; NULL otherwise). Duplicate
+ * "type"/"object" members are refused; duplicates inside the object are left to its consumer.
+ * Returns 0 or LH_EKUBE_PARSE. */
+int lh_kube_watch_parse_raw(const char *data, size_t len, lh_kube_watch_event *ev, json_t **root,
+                            char *rvbuf, size_t rvcap);
 
 /* Splits a byte stream into lines ('\n'; a trailing '\r' and empty lines are dropped) whose
  * length is capped: a line longer than cap fails the feed with LH_EKUBE_TOOBIG. */
@@ -94,6 +105,10 @@ int lh_kube_watch_start(lh_kube_async *a, lh_kube_wsclient *ws, const char *path
                         const lh_kube_watch_opts *o, lh_kube_watch_event_cb *event_cb,
                         lh_kube_watch_end_cb *end_cb, void *ud, lh_kube_watch **out);
 void lh_kube_watch_stop(lh_kube_watch *w); /* NULL ok */
+/* raw=1: deliver events through lh_kube_watch_parse_raw (the object's bytes, no jansson tree
+ * except for ERROR). Call right after lh_kube_watch_start, before the loop runs again: events
+ * are never delivered from inside start. */
+void lh_kube_watch_set_raw(lh_kube_watch *w, int raw);
 /* "websocket", "http" or "connecting" (WS handshake not finished). */
 const char *lh_kube_watch_transport(const lh_kube_watch *w);
 

@@ -3,3 +3,5 @@ LIBS += util
 util_SRCS := $(wildcard controller/util/*.c)
 TESTS += test_util
 test_util_LIBS := util
+TESTS += test_util_jscan
+test_util_jscan_LIBS := util

@@ -1,7 +1,8 @@
 /* fuzz_kube_watch.c — the watch stream path of the client (controller/kube/watch.c, client.c):
  * bytes are fed to lh_kube_linesplit_feed in pieces whose sizes come from the input, every line
- * goes through lh_kube_watch_parse, and the whole input and each line through
- * lh_kube_status_parse. */
+ * goes through lh_kube_watch_parse and lh_kube_watch_parse_raw (which must accept every event
+ * the tree parse accepts, with the same type and resourceVersion, unless that resourceVersion
+ * does not fit its buffer), and the whole input and each line through lh_kube_status_parse. */
 #include "tests/fuzz/fuzz.h"
 #include "kube/client.h"
 #include "kube/watch.h"
@@ -21,12 +22,26 @@ static int on_line(const char *line, size_t len, void *ud) {
   if (!cp) return 0;
   lh_kube_watch_event ev;
   json_t *root = NULL;
-  if (lh_kube_watch_parse(cp, len, &ev, &root) == 0) {
+  int tree = lh_kube_watch_parse(cp, len, &ev, &root);
+  lh_watch_type type = ev.type;
+  char rv_tree[128] = "";
+  int long_rv = 0;
+  if (tree == 0) {
     if (!root || !ev.object) abort();
     (void)lh_kube_watch_type_name(ev.type);
-    if (ev.rv) (void)strlen(ev.rv);
+    if (ev.rv) long_rv = snprintf(rv_tree, sizeof(rv_tree), "%s", ev.rv) >= (int)sizeof(rv_tree);
   }
   json_decref(root);
+  char rvbuf[128];
+  lh_kube_watch_event rev;
+  json_t *rroot = NULL;
+  int raw = lh_kube_watch_parse_raw(cp, len, &rev, &rroot, rvbuf, sizeof(rvbuf));
+  if (tree == 0 && !long_rv) {
+    if (raw != 0 || rev.type != type || strcmp(rev.rv ? rev.rv : "", rv_tree) != 0) abort();
+    if ((rev.type == LH_WATCH_ERROR) != (rroot != NULL)) abort();
+  }
+  if (raw == 0 && rev.raw_len > len) abort();
+  json_decref(rroot);
   lh_kube_status st;
   lh_kube_status_parse(cp, len, 500, &st);
   check_status(&st);

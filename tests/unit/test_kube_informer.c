@@ -59,7 +59,8 @@ static json_t *list_doc(const char *rv, const char *cont, json_t *items) {
 }
 
 static void event(lh_informer *inf, lh_watch_type t, json_t *obj) {
-  lh_kube_watch_event ev = {t, obj, json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"))};
+  lh_kube_watch_event ev = {.type = t, .object = obj,
+                            .rv = json_string_value(json_object_get(json_object_get(obj, "metadata"), "resourceVersion"))};
   lh_informer_on_event(inf, &ev);
   json_decref(obj);
 }
@@ -203,10 +204,54 @@ static void test_backoff(void **state) {
   lh_loop_free(loop);
 }
 
+/* Paged list from raw bytes: the continue token (escaped in the JSON) is decoded into the next
+ * page's query, the snapshot is applied on the last page, and a token too long for the
+ * informer fails the list instead of being cut. */
+static void test_list_bytes_paged(void **state) {
+  lh_loop *loop = lh_loop_new();
+  now_ms = 0;
+  lh_loop_set_clock(loop, clk, NULL);
+  fake f = {0};
+  lh_informer_transport tr = {f_list, f_watch, f_stop, &f};
+  lh_informer_opts o = {.resource = &LH_KUBE_PODS, .ns = "ns1", .page_limit = 1, .transport = &tr};
+  counts c = {0};
+  lh_informer_handlers h = {h_add, h_upd, h_del, &c};
+  lh_informer *inf;
+  assert_int_equal(lh_informer_new(loop, NULL, NULL, &o, &h, &inf), 0);
+  assert_int_equal(lh_informer_start(inf), 0);
+  const char *p1 = "{\"metadata\":{\"resourceVersion\":\"5\",\"continue\":\"t\\u006fk1\"},"
+                   "\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns1\"}}]}";
+  lh_informer_on_list_bytes(inf, 0, p1, strlen(p1));
+  assert_int_equal(f.lists, 2);
+  assert_non_null(strstr(f.last_path, "continue=tok1"));
+  assert_int_equal(c.add, 0); /* nothing applied before the last page */
+  const char *p2 = "{\"metadata\":{\"resourceVersion\":\"6\"},\"items\":[{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns1\"}}]}";
+  lh_informer_on_list_bytes(inf, 0, p2, strlen(p2));
+  assert_int_equal(c.add, 2);
+  assert_string_equal(lh_informer_last_rv(inf), "6");
+  assert_int_equal(lh_informer_get_state(inf), LH_INF_WATCHING);
+  assert_non_null(lh_kube_cache_get(lh_informer_cache(inf), "ns1/a"));
+  lh_informer_free(inf);
+  /* a continue token longer than the informer keeps */
+  assert_int_equal(lh_informer_new(loop, NULL, NULL, &o, &h, &inf), 0);
+  assert_int_equal(lh_informer_start(inf), 0);
+  size_t n = 5000;
+  char *big = malloc(n + 100);
+  int off = snprintf(big, n + 100, "{\"metadata\":{\"continue\":\"");
+  memset(big + off, 'x', 4000);
+  snprintf(big + off + 4000, n + 100 - (size_t)off - 4000, "\"},\"items\":[]}");
+  lh_informer_on_list_bytes(inf, 0, big, strlen(big));
+  assert_int_equal(lh_informer_get_state(inf), LH_INF_BACKOFF);
+  free(big);
+  lh_informer_free(inf);
+  lh_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list_watch_relist),
       cmocka_unit_test(test_backoff),
+      cmocka_unit_test(test_list_bytes_paged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

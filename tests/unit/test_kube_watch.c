@@ -92,6 +92,38 @@ static void test_parse_errors(void **state) {
   json_decref(root);
 }
 
+/* The raw parse: same types and errors as the tree parse, the object's bytes in place, the
+ * resourceVersion copied, and a tree only for ERROR events. */
+static void test_parse_raw(void **state) {
+  lh_kube_watch_event ev;
+  json_t *root;
+  char rv[16];
+  const char *bad[] = {"{", "{\"type\":\"ADDED\"}", "{\"type\":\"WAT\",\"object\":{}}",
+                       "{\"type\":3,\"object\":{}}", "[]", "{\"type\":\"ADDED\",\"object\":[]}",
+                       "{\"type\":\"ADDED\",\"type\":\"DELETED\",\"object\":{}}",
+                       "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"resourceVersion\":\"12345678901234567890\"}}}",
+                       "{\"type\":\"ADDED\",\"object\":{\"a\":\"\\u0000\"}}"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(lh_kube_watch_parse_raw(bad[i], strlen(bad[i]), &ev, &root, rv, sizeof(rv)), LH_EKUBE_PARSE);
+    assert_null(root);
+  }
+  const char *add = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"4\\u0032\"}}}\r";
+  assert_int_equal(lh_kube_watch_parse_raw(add, strlen(add), &ev, &root, rv, sizeof(rv)), 0);
+  assert_int_equal(ev.type, LH_WATCH_MODIFIED);
+  assert_null(ev.object);
+  assert_null(root);
+  assert_string_equal(ev.rv, "42");
+  assert_int_equal(ev.raw_len, strlen("{\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"4\\u0032\"}}"));
+  assert_memory_equal(ev.raw, "{\"metadata\"", 11);
+  const char *err = "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,\"reason\":\"Expired\"}}";
+  assert_int_equal(lh_kube_watch_parse_raw(err, strlen(err), &ev, &root, rv, sizeof(rv)), 0);
+  assert_int_equal(ev.type, LH_WATCH_ERROR);
+  assert_non_null(root);
+  assert_int_equal(json_integer_value(json_object_get(ev.object, "code")), 410);
+  assert_null(ev.rv);
+  json_decref(root);
+}
+
 /* --- loop --------------------------------------------------------------------------------- */
 static uint64_t fake_now;
 static uint64_t fake_clock(void *ud) { return fake_now; }
@@ -154,7 +186,8 @@ static void test_loop_post(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_split_boundaries), cmocka_unit_test(test_oversized),
-      cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_loop_timers),
+      cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_parse_raw),
+      cmocka_unit_test(test_loop_timers),
       cmocka_unit_test(test_loop_post),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
