@@ -29,6 +29,8 @@
 #include "util/buf.h"
 
 #define LIST_CAP ((size_t)1 << 30)
+/* room for a list's head: kind, apiVersion (< 400 bytes), rv, a continue token (< 1 KiB), count */
+#define LIST_HEAD_GAP 2048
 
 /* ---- responses ------------------------------------------------------------------------------- */
 
@@ -37,6 +39,7 @@ static void resp_raw(lc_response *r, int code, const char *ctype, char *body, si
   r->content_type = ctype;
   r->body = body;
   r->len = len;
+  r->skip = 0;
 }
 
 static void resp_json(lc_response *r, int code, json_t *v) {
@@ -568,6 +571,9 @@ static int is_core(const lc_rtype *t, const char *plural) { return !t->group[0] 
  * images, activeDeadlineSeconds, tolerations and a terminationGracePeriodSeconds of -1 may
  * change. Returns NULL or a 422 Status. */
 static json_t *pod_spec_update_check(const lc_rtype *t, const char *name, const json_t *old, const json_t *neu) {
+  /* the common case (status and metadata updates) leaves the spec alone: no copies needed */
+  const json_t *os = json_object_get(old, "spec"), *ns = json_object_get(neu, "spec");
+  if (json_is_object(os) && json_is_object(ns) && json_equal(os, ns)) return NULL;
   json_t *a = json_deep_copy(json_object_get(old, "spec"));
   json_t *b = json_deep_copy(json_object_get(neu, "spec"));
   if (!json_is_object(a)) {
@@ -611,27 +617,54 @@ static json_t *pod_spec_update_check(const lc_rtype *t, const char *name, const 
                            "(only additions to existing tolerations)");
 }
 
+/* Is k one of the metadata fields same_object() ignores? */
+static int volatile_meta_key(const char *k) { return !strcmp(k, "resourceVersion") || !strcmp(k, "managedFields"); }
+
+/* Number of members of metadata object m that same_object() compares. */
+static size_t compared_meta_size(const json_t *m) {
+  size_t n = 0;
+  const char *k;
+  const json_t *v;
+  json_object_foreach((json_t *)m, k, v) n += !volatile_meta_key(k);
+  return n;
+}
+
 /* Same object apart from metadata.resourceVersion and managedFields? (a no-op write is not
- * stored: no new resourceVersion, no watch event, like etcd3's GuaranteedUpdate) */
+ * stored: no new resourceVersion, no watch event, like etcd3's GuaranteedUpdate). Compares in
+ * place, member by member, instead of comparing copies with those fields deleted: every update
+ * and every DELETE of an object with finalizers asks this, and the copies cost as much as the
+ * rest of the comparison. */
 static int same_object(const json_t *a, const json_t *b) {
-  json_t *x = json_deep_copy(a), *y = json_deep_copy(b);
-  json_t *mx = json_object_get(x, "metadata"), *my = json_object_get(y, "metadata");
-  json_object_del(mx, "resourceVersion");
-  json_object_del(my, "resourceVersion");
-  json_object_del(mx, "managedFields");
-  json_object_del(my, "managedFields");
-  int eq = x && y && json_equal(x, y);
-  json_decref(x);
-  json_decref(y);
-  return eq;
+  if (!json_is_object(a) || !json_is_object(b)) return a && b && json_equal(a, b);
+  if (json_object_size(a) != json_object_size(b)) return 0;
+  const char *k;
+  const json_t *va;
+  json_object_foreach((json_t *)a, k, va) {
+    const json_t *vb = json_object_get(b, k);
+    if (!vb) return 0;
+    if (strcmp(k, "metadata") || !json_is_object(va) || !json_is_object(vb)) {
+      if (!json_equal(va, vb)) return 0;
+      continue;
+    }
+    if (compared_meta_size(va) != compared_meta_size(vb)) return 0;
+    const char *mk;
+    const json_t *ma;
+    json_object_foreach((json_t *)va, mk, ma) {
+      if (volatile_meta_key(mk)) continue;
+      const json_t *mb = json_object_get(vb, mk);
+      if (!mb || !json_equal(ma, mb)) return 0;
+    }
+  }
+  return 1;
 }
 
 /* Writes newobj as the new state of (t, ns, name) with the rules of the given subresource
- * ("" main, "status", "finalize"). Takes ownership of newobj. Fills resp. */
+ * ("" main, "status", "finalize"). Takes ownership of newobj and of cur: the stored object the
+ * caller already read and parsed (a PATCH), or NULL to read it here (a PUT). cur must not share
+ * values with newobj. Fills resp. */
 static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const char *name, const char *sub,
-                      json_t *newobj, int dry_run, lc_response *resp) {
-  json_t *cur = NULL;
-  int rc = get_json(s, t, ns, name, &cur);
+                      json_t *cur, json_t *newobj, int dry_run, lc_response *resp) {
+  int rc = cur ? 0 : get_json(s, t, ns, name, &cur);
   if (rc) {
     json_decref(newobj);
     resp_status(resp, store_status(rc, t, name));
@@ -674,7 +707,15 @@ static void do_update(lc_server *s, const lc_rtype *t, const char *ns, const cha
     json_t *spec = json_object_get(cur, "spec");
     if (spec) json_object_set(res, "spec", spec);
     else json_object_del(res, "spec");
-    json_t *md = meta(res);
+    /* res's metadata may be shared with cur (lh_patch_merge_shared): change a copy */
+    json_t *md = json_copy(meta(res));
+    if (!md || json_object_set_new(res, "metadata", md)) {
+      json_decref(res);
+      json_decref(newobj);
+      json_decref(cur);
+      resp_status(resp, lc_status_internal("out of memory"));
+      return;
+    }
     json_t *cmd = json_object_get(cur, "metadata");
     for (int i = 0; keep[i]; i++) {
       json_t *v = json_object_get(cmd, keep[i]);
@@ -806,7 +847,7 @@ static void handle_update(lc_server *s, const lc_request *rq, const lc_rtype *t,
     json_decref(obj);
     return;
   }
-  do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, obj, rq->q.dry_run, resp);
+  do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, NULL, obj, rq->q.dry_run, resp);
 }
 
 static void handle_patch(lc_server *s, const lc_request *rq, const lc_rtype *t, lc_response *resp) {
@@ -845,7 +886,14 @@ static void handle_patch(lc_server *s, const lc_request *rq, const lc_rtype *t, 
   }
   json_t *res = NULL;
   char err[512] = "";
-  rc = lh_patch_apply(pt, t->key, cur, patch, &res, err, sizeof err);
+  /* A merge patch of a built-in kind's status (a kubelet's, nodesim's): do_update keeps only the
+   * result's status and metadata and takes the spec back from cur, so the result may share what
+   * the patch leaves alone with cur instead of copying the whole object (do_update's status
+   * branch copies metadata before changing it; nothing else in the result is changed). */
+  if (pt == LH_PATCH_MERGE && !strcmp(rq->route.sub, "status") && !t->is_cr)
+    rc = lh_patch_merge_shared(cur, patch, &res, err, sizeof err);
+  else
+    rc = lh_patch_apply(pt, t->key, cur, patch, &res, err, sizeof err);
   json_decref(patch);
   if (rc) {
     json_decref(cur);
@@ -874,8 +922,9 @@ static void handle_patch(lc_server *s, const lc_request *rq, const lc_rtype *t, 
     resp_status(resp, lc_status_conflict(t->plural, t->group, rq->route.name, NULL));
     return;
   }
-  json_decref(cur);
-  do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, res, rq->q.dry_run, resp);
+  /* the patch result is a new document (patch.h), so cur can go on to the update unchanged:
+   * the object is read and parsed once per PATCH */
+  do_update(s, t, rq->route.ns, rq->route.name, rq->route.sub, cur, res, rq->q.dry_run, resp);
 }
 
 /* ---- binding --------------------------------------------------------------------------------- */
@@ -975,16 +1024,75 @@ static long pod_grace(const json_t *pod, long asked) {
 /* lc_obj_delete with a gracePeriodSeconds (-1 = not given). Pods bound to a node are deleted
  * gracefully: deletionTimestamp = now + grace and deletionGracePeriodSeconds = grace, and the
  * object stays until a DELETE with grace 0 (the kubelet's, or nodesim's, confirmation). */
+/* HTTP code of a failed store write in a DELETE. */
+static int delete_code(int rc) { return rc == LH_STORE_ECONFLICT ? 409 : rc == LH_STORE_ENOTFOUND ? 404 : 500; }
+
+/* The DELETE fast path: an object that goes away at once (no finalizers, pending or added, and
+ * for pods a grace period of 0) is deleted deciding from its stored text cur (lc_del_facts_scan)
+ * instead of a parsed copy, and a pod's answer is the store's text with the deletion stamps
+ * spliced in (lc_add_deletion_stamps): the same bytes obj_delete's full path produces, without
+ * parsing, copying or re-serialising the object. Returns the HTTP code when it handled the
+ * request, or 0 when the full path must (namespaces, CRDs, Orphan/Foreground, finalizers,
+ * graceful pod deletion, failed preconditions, whose 409 wording the full path owns, and text
+ * it cannot read). */
+static int delete_plain(lc_server *s, const lc_rtype *t, const char *ns, const char *name, const char *propagation,
+                        const char *pre_uid, int64_t pre_rv, long grace_asked, const lh_store_obj *cur,
+                        lh_store_obj *out, int *gone, json_t **status) {
+  int is_crd = !strcmp(t->group, "apiextensions.k8s.io") && !strcmp(t->plural, "customresourcedefinitions");
+  if (is_core(t, "namespaces") || is_crd) return 0;
+  if (propagation && (!strcmp(propagation, "Orphan") || !strcmp(propagation, "Foreground"))) return 0;
+  lc_del_facts f;
+  if (lc_del_facts_scan(cur->json, cur->len, &f) || f.finalizers) return 0;
+  if ((pre_uid && *pre_uid && (!f.has_uid || strcmp(pre_uid, f.uid))) || (pre_rv && pre_rv != cur->rv)) return 0;
+  int is_pod = is_core(t, "pods");
+  if (is_pod) { /* pod_grace() and the shortening rule of obj_delete, on the scanned facts */
+    long grace = !f.bound || f.finished ? 0
+                 : grace_asked >= 0     ? grace_asked
+                 : f.has_term_grace     ? (long)f.term_grace
+                                        : 30;
+    if (f.terminating && f.has_del_grace && grace > f.del_grace) grace = (long)f.del_grace;
+    if (grace > 0) return 0;
+  }
+  lh_store_precond pre = {.rv = cur->rv};
+  int rc = lh_store_delete(s->store, t->key, ns, name, &pre, out);
+  if (rc) {
+    if (status) *status = store_status(rc, t, name);
+    return delete_code(rc);
+  }
+  *gone = 1;
+  if (out && out->json && is_pod) { /* the answer carries the stamps, as in obj_delete */
+    char now[32];
+    lc_now_rfc3339(now);
+    size_t n = 0;
+    char *txt = lc_add_deletion_stamps(out->json, out->len, now, &n);
+    if (txt) {
+      free(out->json);
+      out->json = txt;
+      out->len = n;
+    }
+  }
+  if (s->kick) s->kick(s, 0);
+  return 200;
+}
+
 static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const char *name, const char *propagation,
                       const char *pre_uid, int64_t pre_rv, long grace_asked, lh_store_obj *out, int *gone,
                       json_t **status) {
   *gone = 0;
   if (!t->namespaced) ns = "";
-  json_t *cur = NULL;
-  int rc = get_json(s, t, ns, name, &cur);
+  lh_store_obj text = {0};
+  int rc = lh_store_get(s->store, t->key, ns, name, &text);
   if (rc) {
     if (status) *status = store_status(rc, t, name);
     return rc == LH_STORE_ENOTFOUND ? 404 : 500;
+  }
+  int code = delete_plain(s, t, ns, name, propagation, pre_uid, pre_rv, grace_asked, &text, out, gone, status);
+  json_t *cur = code ? NULL : json_loadb(text.json, text.len, 0, NULL);
+  lh_store_obj_clear(&text);
+  if (code) return code;
+  if (!cur) {
+    if (status) *status = store_status(LH_STORE_EIO, t, name);
+    return 500;
   }
   const char *uid = mstr(cur, "uid");
   if ((pre_uid && *pre_uid && (!uid || strcmp(pre_uid, uid))) || (pre_rv && pre_rv != obj_rv(cur))) {
@@ -1000,15 +1108,19 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
     json_decref(cur);
     return 409;
   }
-  json_t *orig = json_deep_copy(cur); /* to recognise a DELETE that changes nothing */
+  int is_ns = !t->group[0] && !strcmp(t->plural, "namespaces");
+  int is_crd = !strcmp(t->group, "apiextensions.k8s.io") && !strcmp(t->plural, "customresourcedefinitions");
+  /* A copy to recognise a DELETE that changes nothing, needed only where the object may stay
+   * (finalizers, pending or added here); a plain delete skips the copy. */
   json_t *md = meta(cur);
   json_t *fins = json_object_get(md, "finalizers");
+  int may_stay = json_array_size(fins) > 0 || is_crd || is_ns ||
+                 (propagation && (!strcmp(propagation, "Orphan") || !strcmp(propagation, "Foreground")));
+  json_t *orig = may_stay ? json_deep_copy(cur) : NULL;
   if (!json_is_array(fins)) {
     fins = json_array();
     json_object_set_new(md, "finalizers", fins);
   }
-  int is_ns = !t->group[0] && !strcmp(t->plural, "namespaces");
-  int is_crd = !strcmp(t->group, "apiextensions.k8s.io") && !strcmp(t->plural, "customresourcedefinitions");
   if (propagation && !strcmp(propagation, "Orphan") && !has_str(fins, "orphan"))
     json_array_append_new(fins, json_string("orphan"));
   if (propagation && !strcmp(propagation, "Foreground") && !has_str(fins, "foregroundDeletion"))
@@ -1081,21 +1193,14 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
     if (!rc && out && out->json && is_core(t, "pods")) {
       /* the graceful-delete strategy stamped the object before removing it: the answer carries
        * deletionTimestamp = now and deletionGracePeriodSeconds = 0 (the DELETED event does not) */
-      json_t *o = json_loadb(out->json, out->len, 0, NULL);
-      if (o) {
-        char now[32];
-        lc_now_rfc3339(now);
-        json_t *omd = meta(o);
-        if (!json_object_get(omd, "deletionTimestamp")) json_object_set_new(omd, "deletionTimestamp", json_string(now));
-        if (!json_object_get(omd, "deletionGracePeriodSeconds"))
-          json_object_set_new(omd, "deletionGracePeriodSeconds", json_integer(0));
-        char *txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        if (txt) {
-          lh_store_obj_clear(out);
-          out->json = txt;
-          out->len = strlen(txt);
-        }
+      char now[32];
+      lc_now_rfc3339(now);
+      size_t n = 0;
+      char *txt = lc_add_deletion_stamps(out->json, out->len, now, &n);
+      if (txt) {
+        free(out->json);
+        out->json = txt;
+        out->len = n;
       }
     }
   }
@@ -1103,7 +1208,7 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
   json_decref(orig);
   if (rc) {
     if (status) *status = store_status(rc, t, name);
-    return rc == LH_STORE_ECONFLICT ? 409 : rc == LH_STORE_ENOTFOUND ? 404 : 500;
+    return delete_code(rc);
   }
   if (s->kick) s->kick(s, 0);
   return 200;
@@ -1198,12 +1303,17 @@ static void handle_delete(lc_server *s, const lc_request *rq, const lc_rtype *t,
    * object (pods and services in 1.20) */
   int returns_object = !t->group[0] && (!strcmp(t->plural, "pods") || !strcmp(t->plural, "services"));
   if (gone && !returns_object) {
-    json_t *o = json_loadb(out.json, out.len, 0, NULL);
     json_t *ok = lc_status_success(200, rq->route.name, t->group, t->plural);
     json_object_del(ok, "code");
     json_t *det = json_object_get(ok, "details");
-    if (o && det && mstr(o, "uid")) json_object_set_new(det, "uid", json_string(mstr(o, "uid")));
-    json_decref(o);
+    lc_del_facts f; /* only the uid is needed: read it from the text (a long one: parse) */
+    if (!lc_del_facts_scan(out.json, out.len, &f)) {
+      if (det && f.has_uid) json_object_set_new(det, "uid", json_string(f.uid));
+    } else {
+      json_t *o = json_loadb(out.json, out.len, 0, NULL);
+      if (o && det && mstr(o, "uid")) json_object_set_new(det, "uid", json_string(mstr(o, "uid")));
+      json_decref(o);
+    }
     lh_store_obj_clear(&out);
     resp_json(resp, 200, ok);
     return;
@@ -1443,16 +1553,20 @@ static void handle_list(lc_server *s, const lc_request *rq, const lc_rtype *t, l
   list_ctx c = {0};
   c.t = t;
   if (compile_selectors(rq, t, &c, resp, rq->q.label_selector, rq->q.field_selector)) goto out;
+  /* The items go into buf after a gap; the head (kind, apiVersion, metadata: known only after
+   * the store has answered) is then written at the end of the gap, so the body is never copied
+   * again (a 140,000-pod list is ~180 MB). */
   lh_buf buf;
   lh_buf_init(&buf, LIST_CAP);
   c.buf = &buf;
   c.rewrite = t->is_cr && strcmp(t->version, lc_registry_find_key(&s->reg, t->key)->version) != 0;
   char av[200];
   api_version_of(t, av, sizeof av);
-  lh_buf_addf(&buf, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"", t->list_kind, av);
-  size_t rv_at = buf.len;
-  lh_buf_adds(&buf, "\"},\"items\":[");
-  size_t items_at = buf.len;
+  static const char gap[LIST_HEAD_GAP];
+  if (lh_buf_add(&buf, gap, sizeof gap)) {
+    resp_status(resp, lc_status_internal("out of memory"));
+    goto out;
+  }
   lh_store_list_opts o = {.ns = (t->namespaced && rq->route.has_ns) ? rq->route.ns : NULL,
                           .limit = rq->q.limit,
                           .continue_token = *rq->q.continue_tok ? rq->q.continue_tok : NULL,
@@ -1473,32 +1587,30 @@ static void handle_list(lc_server *s, const lc_request *rq, const lc_rtype *t, l
       resp_status(resp, lc_status_internal(rc == -100 ? "list too large" : lh_store_strerror(rc)));
     goto out;
   }
-  /* splice the list metadata in now that the rv and continue token are known */
   lh_buf head;
-  lh_buf_init(&head, 4096);
-  lh_buf_addf(&head, "%lld\"", (long long)res.rv);
+  lh_buf_init(&head, LIST_HEAD_GAP);
+  lh_buf_addf(&head, "{\"kind\":\"%s\",\"apiVersion\":\"%s\",\"metadata\":{\"resourceVersion\":\"%lld\"",
+              t->list_kind, av, (long long)res.rv);
   if (res.continue_token[0]) {
     lh_buf_addf(&head, ",\"continue\":\"%s\"", res.continue_token);
     if (res.remaining >= 0) lh_buf_addf(&head, ",\"remainingItemCount\":%lld", (long long)res.remaining);
   } else if (t->is_cr) {
     lh_buf_adds(&head, ",\"continue\":\"\""); /* unstructured lists always carry it */
   }
-  lh_buf_adds(&head, "},\"items\":[");
-  lh_buf out;
-  lh_buf_init(&out, LIST_CAP);
-  int e = lh_buf_add(&out, buf.data, rv_at);
-  e |= lh_buf_add(&out, head.data, head.len);
-  e |= lh_buf_add(&out, buf.data + items_at, buf.len - items_at);
-  e |= lh_buf_adds(&out, "]}");
-  lh_buf_free(&head);
-  lh_buf_free(&buf);
-  if (e) {
-    lh_buf_free(&out);
+  int e = lh_buf_adds(&head, "},\"items\":[");
+  e |= lh_buf_adds(&buf, "]}");
+  if (e || head.len > LIST_HEAD_GAP) { /* the gap is sized for the longest head: cannot happen */
+    lh_buf_free(&head);
+    lh_buf_free(&buf);
     resp_status(resp, lc_status_internal("list too large"));
     goto out;
   }
-  size_t len = out.len;
-  resp_raw(resp, 200, "application/json", lh_buf_take(&out), len);
+  size_t skip = LIST_HEAD_GAP - head.len;
+  memcpy(buf.data + skip, head.data, head.len);
+  lh_buf_free(&head);
+  size_t len = buf.len - skip;
+  resp_raw(resp, 200, "application/json", lh_buf_take(&buf), len);
+  resp->skip = skip;
 out:
   lh_label_selector_free(c.ls);
   lh_field_selector_free(c.fs);

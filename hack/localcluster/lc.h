@@ -55,7 +55,8 @@ typedef struct lc_response {
   int code;
   const char *content_type;  /* static string */
   char *body;                /* malloc'd; the HTTP layer frees */
-  size_t len;
+  size_t len;                /* bytes of the body, which starts at body + skip */
+  size_t skip;               /* unused bytes before the body (lists build their head in a gap) */
 } lc_response;
 
 /* What a watch request asks for, after validation (api.c fills, watch.c serves). */

@@ -11,7 +11,8 @@ BINS += lahar-localcluster
 lahar-localcluster_SRCS := hack/localcluster/main.c
 lahar-localcluster_LIBS := lcserver lcstore nodesim kube util
 
-TESTS += test_lc_router test_lc_status test_lc_registry test_lc_proto test_lc_table test_lc_gojson
+TESTS += test_lc_router test_lc_status test_lc_registry test_lc_proto test_lc_table test_lc_gojson test_lc_api_writes
+test_lc_api_writes_LIBS := lcserver lcstore util
 test_lc_gojson_LIBS := lcserver lcstore util
 test_lc_router_LIBS := lcserver lcstore util
 test_lc_status_LIBS := lcserver lcstore util

@@ -10,6 +10,7 @@
 
 #include "localcluster/lc.h"
 #include "localcluster/status.h"
+#include "util/jscan.h"
 
 void lc_now_rfc3339(char out[32]) {
   time_t t = time(NULL);
@@ -303,4 +304,67 @@ json_t *lc_validate_builtin(const lc_rtype *t, const json_t *obj) {
     }
   }
   return NULL;
+}
+
+/* ---- stored text without a jansson tree ------------------------------------------------------ */
+
+/* The root object of json[0..len) and its "metadata" member (exactly one, an object). 0 or -1. */
+static int root_and_meta(const char *json, size_t len, lh_js_val *root, lh_js_val *md) {
+  if (lh_js_validate(json, len, 0, NULL) || lh_js_value(json, len, root) || root->type != LH_JS_OBJECT) return -1;
+  return lh_js_obj_get(root, "metadata", md) == 1 && md->type == LH_JS_OBJECT ? 0 : -1;
+}
+
+int lc_del_facts_scan(const char *json, size_t len, lc_del_facts *f) {
+  memset(f, 0, sizeof *f);
+  lh_js_val root, md, v, spec, st;
+  if (root_and_meta(json, len, &root, &md)) return -1;
+  if (lh_js_obj_get(&md, "uid", &v)) {
+    if (v.type != LH_JS_STRING || lh_js_str_decode(&v, f->uid, sizeof f->uid) < 0) return -1;
+    f->has_uid = 1;
+  }
+  if (lh_js_obj_get(&md, "finalizers", &v)) {
+    if (v.type != LH_JS_ARRAY) return -1;
+    lh_js_iter it;
+    lh_js_val e;
+    lh_js_iter_init(&it, &v);
+    while (lh_js_arr_next(&it, &e)) f->finalizers++;
+  }
+  f->terminating = lh_js_obj_get(&md, "deletionTimestamp", &v) > 0;
+  if (lh_js_obj_get(&md, "deletionGracePeriodSeconds", &v) && v.type == LH_JS_INTEGER)
+    f->has_del_grace = !lh_js_int(&v, &f->del_grace);
+  if (lh_js_obj_get(&root, "spec", &spec)) {
+    if (lh_js_obj_get(&spec, "nodeName", &v) && v.type == LH_JS_STRING) f->bound = v.n > 0;
+    if (lh_js_obj_get(&spec, "terminationGracePeriodSeconds", &v) && v.type == LH_JS_INTEGER &&
+        !lh_js_int(&v, &f->term_grace))
+      f->has_term_grace = f->term_grace >= 0;
+  }
+  if (lh_js_obj_get(&root, "status", &st) && lh_js_obj_get(&st, "phase", &v) && v.type == LH_JS_STRING)
+    f->finished = lh_js_str_eq(&v, "Succeeded") || lh_js_str_eq(&v, "Failed");
+  return 0;
+}
+
+char *lc_add_deletion_stamps(const char *json, size_t len, const char *now, size_t *outlen) {
+  lh_js_val root, md, v;
+  if (root_and_meta(json, len, &root, &md)) return NULL;
+  lh_js_iter it;
+  lh_js_val k;
+  lh_js_iter_init(&it, &md);
+  int empty = !lh_js_obj_next(&it, &k, &v);
+  char add[128];
+  int n = 0;
+  if (!lh_js_obj_get(&md, "deletionTimestamp", &v))
+    n += snprintf(add + n, sizeof add - (size_t)n, "%s\"deletionTimestamp\":\"%s\"", empty ? "" : ",", now), empty = 0;
+  if (n < 0 || (size_t)n >= sizeof add) return NULL;
+  if (!lh_js_obj_get(&md, "deletionGracePeriodSeconds", &v))
+    n += snprintf(add + n, sizeof add - (size_t)n, "%s\"deletionGracePeriodSeconds\":0", empty ? "" : ",");
+  if (n < 0 || (size_t)n >= sizeof add) return NULL;
+  size_t at = (size_t)(md.p + md.n - 1 - json); /* metadata's closing brace */
+  char *out = malloc(len + (size_t)n + 1);
+  if (!out) return NULL;
+  memcpy(out, json, at);
+  memcpy(out + at, add, (size_t)n);
+  memcpy(out + at + n, json + at, len - at);
+  out[len + (size_t)n] = 0;
+  *outlen = len + (size_t)n;
+  return out;
 }

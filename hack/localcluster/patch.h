@@ -50,6 +50,12 @@ lh_patch_type lh_patch_type_from_content_type(const char *content_type);
  * a non-object patch replaces the document. */
 int lh_patch_merge(const json_t *doc, const json_t *patch, json_t **out, char *err, size_t errlen);
 
+/* lh_patch_merge without copying: *out equals lh_patch_merge's result, but only the objects on
+ * the patched paths are new (shallow copies); every other value is SHARED with doc or patch
+ * (reference counted). For a caller that changes *out only by replacing members of those new
+ * objects (never inside a shared value) and leaves doc and patch unchanged while *out lives:
+ * a status update of a large object then costs the size of the patch, not of the object. */
+int lh_patch_merge_shared(const json_t *doc, const json_t *patch, json_t **out, char *err, size_t errlen);
 /* RFC 6902: patch must be an array of operation objects. Atomic: any failing operation → error and
  * no result. Errors: EINVAL (not an array, unknown op, missing/ill-typed member, bad pointer
  * syntax), EPATH (path missing, index out of range, move into own child), ETEST (test failed). */

@@ -75,6 +75,53 @@ int lh_patch_merge(const json_t *doc, const json_t *patch, json_t **out, char *e
   return 0;
 }
 
+/* merge() without copies: target is borrowed (may be NULL); the result is new along the patched
+ * paths (json_copy: shallow) and shares every other value with target and patch. */
+static json_t *merge_shared(const json_t *target, const json_t *patch, int depth, int *rc) {
+  if (depth > MAX_DEPTH) {
+    *rc = LH_PATCH_EINVAL;
+    return NULL;
+  }
+  if (!json_is_object(patch)) return json_incref((json_t *)patch);
+  json_t *r = json_is_object(target) ? json_copy((json_t *)target) : json_object();
+  if (!r) {
+    *rc = LH_PATCH_ENOMEM;
+    return NULL;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)patch, k, v) {
+    if (json_is_null(v)) {
+      json_object_del(r, k);
+      continue;
+    }
+    json_t *m = merge_shared(json_object_get(r, k), v, depth + 1, rc);
+    if (!m || json_object_set_new(r, k, m) != 0) {
+      if (!*rc) *rc = LH_PATCH_ENOMEM;
+      json_decref(r);
+      return NULL;
+    }
+  }
+  return r;
+}
+
+int lh_patch_merge_shared(const json_t *doc, const json_t *patch, json_t **out, char *err, size_t errlen) {
+  *out = NULL;
+  if (!patch) {
+    seterr(err, errlen, "empty merge patch");
+    return LH_PATCH_EINVAL;
+  }
+  int rc = 0;
+  json_t *r = merge_shared(doc, patch, 0, &rc);
+  if (!r) {
+    if (rc == LH_PATCH_EINVAL) seterr(err, errlen, "merge patch nested too deeply");
+    else seterr(err, errlen, "out of memory applying merge patch");
+    return rc ? rc : LH_PATCH_ENOMEM;
+  }
+  *out = r;
+  return 0;
+}
+
 lh_patch_type lh_patch_type_from_content_type(const char *ct) {
   if (!ct) return LH_PATCH_UNKNOWN;
   while (*ct == ' ' || *ct == '\t') ct++;

@@ -47,6 +47,7 @@ struct pss {
   /* response: built by dispatch(), written from the writable callback */
   char *resp;
   size_t resp_len, resp_off;
+  size_t resp_skip; /* the body starts at resp + resp_skip (lc_response.skip) */
   int resp_code;
   const char *resp_ctype;
   int resp_ready;       /* a response waits for its writable callback */
@@ -239,6 +240,7 @@ static void set_response(struct lws *wsi, pss *p, lc_response *r) {
   p->wsi = wsi;
   p->resp = r->body;
   p->resp_len = r->len;
+  p->resp_skip = r->skip;
   p->resp_off = 0;
   p->resp_code = r->code;
   p->resp_ctype = r->content_type ? r->content_type : "application/json";
@@ -363,7 +365,7 @@ static int write_response(struct lws *wsi, pss *p) {
     if (!start) return -1;
     unsigned char *q = start;
     if (build_headers(wsi, p->resp_code, p->resp_ctype, p->resp_len, 0, &q, start + HDR_ROOM)) return -1;
-    if (first) memcpy(q, p->resp, first);
+    if (first) memcpy(q, p->resp + p->resp_skip, first);
     q += first;
     size_t n = (size_t)(q - start);
     if (lws_write(wsi, start, n, LWS_WRITE_HTTP_HEADERS) != (int)n) return -1;
@@ -377,7 +379,7 @@ static int write_response(struct lws *wsi, pss *p) {
   size_t n = left > PIECE ? PIECE : left;
   unsigned char *b = wbuf(n);
   if (!b) return -1;
-  memcpy(b, p->resp + p->resp_off, n);
+  memcpy(b, p->resp + p->resp_skip + p->resp_off, n);
   int final = n == left;
   if (lws_write(wsi, b, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n) return -1;
   p->resp_off += n;
@@ -627,6 +629,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       }
     } else {
       p->ws_handled = 1;
+      if (r.body && r.skip) memmove(r.body, r.body + r.skip, r.len); /* one frame: no gap */
       p->resp = r.body;
       p->resp_len = r.len;
     }
