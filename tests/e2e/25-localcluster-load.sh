@@ -18,6 +18,8 @@ LT=build/san/bin/lahar-loadtest
 [ -x "$LT" ] || make -s "$LT" >/dev/null
 # The load test bounds itself (--timeout); the outer timeout only guards against a hang.
 # 600 s: on the shared 2-core development machine (load average ~15) the ASan run's writes took
-# 315 s, almost all of it the client and server waiting for a CPU.
+# 315 s with the one-threaded client, almost all of it the client and server waiting for a CPU;
+# with the watchers on 2 threads and raw (tree-free) watch events the whole run took 122 s at
+# load average ~20.
 timeout -s TERM 660 tests/load/with-localcluster.sh "$LC" "$LT" --lc-flag --bookmark-interval --lc-flag 1 \
   load --pods 10000 --watchers 50 --inflight 64 --timeout 600

@@ -19,15 +19,29 @@
  *                                         [--rate R] [--lat-pods M] [--phases LIST]
  *       Prints one JSON line per measurement: creates/s, updates/s (merge patch), deletes/s
  *       with K in flight and no watcher; informer memory per cached pod (compact transform over
- *       N pods: accounted bytes and RSS delta); watch fan-out latency to W watchers (the send
- *       time rides in an annotation as CLOCK_MONOTONIC ns; latency = receipt in each watcher's
- *       event callback minus that), paced at R creates/s for M pods, and again M pods unpaced
- *       (writes/s while fanning out to W watchers, and the latency under that saturation).
+ *       N pods: accounted bytes and RSS delta); watch fan-out latency to W watchers, paced at R
+ *       creates/s for M pods, and again M pods unpaced (writes/s while fanning out to W watchers,
+ *       and the latency under that saturation). Every delivery of the fan-out is verified as in
+ *       the load test (each pod ADDED once per watcher, resourceVersions strictly increasing);
+ *       a phase with a missing, duplicate, out-of-order or unexpected event fails the run.
  *
- * Everything runs on one lh_loop (WebSocket messages arrive from the wsclient's lws thread
- * through lh_loop_post). Writes go through one lh_kube_async; chunked-HTTP watch streams through
- * a second one, because curl counts streams against CURLMOPT_MAX_HOST_CONNECTIONS and W
- * long-lived streams would otherwise starve the writes. */
+ * What the fan-out latency measures: the write thread stamps each create with CLOCK_MONOTONIC ns
+ * (annotation loadtest.lahar.io/sent) just before handing it to curl; a watcher's sample is the
+ * CLOCK_MONOTONIC time read first thing in its event callback minus that stamp. So it covers
+ * the client's request queue, the server (admission, commit, fan-out, socket writes), loopback,
+ * and on the receiving side the library's read and JSON parse of the event (and of any events
+ * ahead of it in the same read or post queue): controller/kube/watch.h hands events over only
+ * parsed, so there is no earlier point to read the clock at. DELETED events and late watchers
+ * (replaying history) are not sampled.
+ *
+ * Threads: the main thread runs the writes (one lh_loop, one lh_kube_async). The watchers are
+ * spread over --watch-threads threads (default 2, one per core of the development machine), each
+ * with its own lh_loop, its own lh_kube_async for chunked-HTTP streams (curl counts streams
+ * against CURLMOPT_MAX_HOST_CONNECTIONS: W long-lived streams in the write client would starve
+ * the writes) and its own wsclient (whose lws service thread posts WebSocket messages to that
+ * loop), so parsing and checking 50 streams is not serialised behind one core. The main thread
+ * touches a watcher thread's state only through thread_call() (a posted function it waits for)
+ * or after joining it; event counts are read atomically. */
 #include "kube/async.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -36,12 +50,14 @@
 #include "kube/pod.h"
 #include "kube/watch.h"
 #include "util/buf.h"
+#include "util/jscan.h"
 #include "util/log.h"
 
 #include <dirent.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +71,17 @@
 #define MAXSTEPS 4 /* create + up to 2 updates + delete */
 #define ANN_GEN "loadtest.lahar.io/gen"
 #define ANN_SENT "loadtest.lahar.io/sent"
+
+#ifdef LAHAR_TEST_BUILD
+/* LeakSanitizer reads this at exit (ASan build only). libwebsockets 4.1.6 (Debian) with OpenSSL 3:
+ * when two lws contexts exist in one process, one context's client SSL_CTX (the system CA store:
+ * ~11,300 allocations, 704 KB) is never freed by lws_context_destroy, even when no WebSocket
+ * connection was ever made. This program runs one wsclient (one lws context) per watcher thread.
+ * The leaked stacks end in libcrypto (built without frame pointers), so the module is named; the
+ * load test talks plain HTTP to the local cluster, so nothing else of it allocates there. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) { return "leak:libcrypto.so\n"; }
+#endif
 
 static const char *const NS_NAMES[NNS] = {"lt-0", "lt-1", "lt-2", "lt-3"};
 static volatile sig_atomic_t g_stop;
@@ -80,9 +107,22 @@ static int pod_steps(long i) { return 1 + pod_updates(i) + pod_deleted(i); }
 /* --- shared state ----------------------------------------------------------------------------- */
 
 typedef struct lt lt;
+typedef struct wthread wthread;
+
+/* Latency samples (µs): all watchers, WebSocket ones, chunked-HTTP ones; events without a usable
+ * send time are counted in missing. */
+typedef struct lat_set {
+  uint32_t *v;
+  size_t n, cap;
+} lat_set;
+typedef struct lat_all {
+  lat_set all, ws, http;
+  long missing;
+} lat_all;
 
 typedef struct watcher {
   lt *t;
+  wthread *th; /* the thread whose loop runs this watch (every callback of it runs there) */
   int idx;
   /* spec */
   int ws;            /* 1: WebSocket only, 0: chunked HTTP only */
@@ -94,21 +134,42 @@ typedef struct watcher {
   int late;          /* started after a quarter of the creates were acknowledged */
   /* state */
   lh_kube_watch *h;
-  int started, need_restart, check;
+  int started, need_restart;
+  const char *prefix; /* names of the pods this watcher must see: prefix + index < npods */
+  long npods;
   int64_t last_rv;    /* highest rv seen (event or bookmark): where a resumed watch starts */
   int64_t last_ev_rv; /* highest rv of an object event */
   uint8_t *step;      /* per pod: events received so far (next expected step) */
-  long events, bookmark_n, resumes, lost, dups, order, unexpected, err_events, end_errors;
+  long events; /* written by the watcher's thread, read by the main thread (__atomic) */
+  long bookmark_n, resumes, lost, dups, order, unexpected, err_events, end_errors;
   uint64_t rv_sum, rv_sq; /* over event rvs: compared with the writes' rvs */
   char first_err[320];
   const char *transport; /* last transport seen while connected */
 } watcher;
 
-struct lt {
+/* A watcher thread: its own loop, its own async client for chunked-HTTP streams and its own
+ * wsclient (whose lws service thread posts WebSocket messages to this loop). It runs watchers
+ * idx, idx + nth, idx + 2 nth, ... and restarts those the server closed. The main thread talks
+ * to it only through thread_call() (and reads watcher.events atomically). */
+struct wthread {
+  lt *t;
+  int idx;
+  pthread_t thread;
+  int started;       /* pthread_create succeeded */
+  int stop;          /* atomic: leave the loop */
+  int active;        /* its watchers were handed over (start_watchers): touch t->w only then */
   lh_loop *loop;
-  lh_kube_async *wa; /* writes */
   lh_kube_async *sa; /* chunked watch streams */
   lh_kube_wsclient *ws;
+  lat_all lat;       /* this thread's samples, merged into lt.lat by lat_collect() */
+};
+
+struct lt {
+  lh_loop *loop;     /* the main thread's: writes and setup */
+  lh_kube_async *wa; /* writes */
+  const lh_kube_config *cfg;
+  wthread *th;       /* watcher threads */
+  long nth;
   long n, inflight;
   const char *prefix; /* pod name prefix */
   /* load-test writes */
@@ -123,14 +184,8 @@ struct lt {
   watcher *w;
   long nw;
   int64_t rv0;
-  /* latency samples (µs): all watchers, WebSocket ones, chunked-HTTP ones */
-  struct lat_set {
-    uint32_t *v;
-    size_t n, cap;
-  } lat, lat_ws, lat_http;
-  long lat_missing;
+  lat_all lat; /* samples merged from the watcher threads */
 };
-typedef struct lat_set lat_set;
 
 static void note(char *dst, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void note(char *dst, size_t cap, const char *fmt, ...) {
@@ -149,44 +204,56 @@ static int64_t rv_of_body(const char *body, size_t len) {
   return v;
 }
 
-static void lat_push(lat_set *l, uint32_t us) {
+/* Appends us; returns -1 (sample dropped) when out of memory. */
+static int lat_push(lat_set *l, uint32_t us) {
   if (l->n == l->cap) {
     size_t nc = l->cap ? l->cap * 2 : 65536;
     uint32_t *n = realloc(l->v, nc * sizeof *n);
-    if (!n) return;
+    if (!n) return -1;
     l->v = n;
     l->cap = nc;
   }
   l->v[l->n++] = us;
+  return 0;
 }
-static void lat_add(lt *t, int ws, uint64_t sent, uint64_t now) {
+static void lat_add(lat_all *l, int ws, uint64_t sent, uint64_t now) {
   if (!sent || now < sent) {
-    t->lat_missing++;
+    l->missing++;
     return;
   }
   uint64_t us = (now - sent) / 1000;
   uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-  lat_push(&t->lat, v);
-  lat_push(ws ? &t->lat_ws : &t->lat_http, v);
+  if (lat_push(&l->all, v) || lat_push(ws ? &l->ws : &l->http, v)) l->missing++;
 }
-static void lat_reset(lt *t) {
-  t->lat.n = t->lat_ws.n = t->lat_http.n = 0;
-  t->lat_missing = 0;
+static void lat_reset(lat_all *l) {
+  l->all.n = l->ws.n = l->http.n = 0;
+  l->missing = 0;
 }
-static void lat_free(lt *t) {
-  free(t->lat.v);
-  free(t->lat_ws.v);
-  free(t->lat_http.v);
+static void lat_free(lat_all *l) {
+  free(l->all.v);
+  free(l->ws.v);
+  free(l->http.v);
+}
+static void lat_set_merge(lat_set *d, const lat_set *s, long *missing) {
+  for (size_t k = 0; k < s->n; k++)
+    if (lat_push(d, s->v[k])) (*missing)++;
+}
+/* Appends src's samples to dst (src unchanged). */
+static void lat_merge(lat_all *dst, const lat_all *src) {
+  lat_set_merge(&dst->all, &src->all, &dst->missing);
+  lat_set_merge(&dst->ws, &src->ws, &dst->missing);
+  lat_set_merge(&dst->http, &src->http, &dst->missing);
+  dst->missing += src->missing;
 }
 
 static int cmp_u32(const void *a, const void *b) {
   uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
   return x < y ? -1 : x > y;
 }
-static void lat_sort(lt *t) {
-  qsort(t->lat.v, t->lat.n, sizeof *t->lat.v, cmp_u32);
-  qsort(t->lat_ws.v, t->lat_ws.n, sizeof *t->lat_ws.v, cmp_u32);
-  qsort(t->lat_http.v, t->lat_http.n, sizeof *t->lat_http.v, cmp_u32);
+static void lat_sort(lat_all *l) {
+  if (l->all.n) qsort(l->all.v, l->all.n, sizeof *l->all.v, cmp_u32);
+  if (l->ws.n) qsort(l->ws.v, l->ws.n, sizeof *l->ws.v, cmp_u32);
+  if (l->http.n) qsort(l->http.v, l->http.n, sizeof *l->http.v, cmp_u32);
 }
 /* The q-quantile in ms of sorted samples (0 if none). */
 static double lat_q(const lat_set *l, double q) {
@@ -243,14 +310,38 @@ static int watcher_sees(const watcher *w, long i) {
   return (w->ns < 0 || w->ns == pod_ns(i)) && (w->mask >> pod_shard(i) & 1u);
 }
 
-static const char *annot(json_t *meta, const char *k) {
-  return json_string_value(json_object_get(json_object_get(meta, "annotations"), k));
+/* The fields of a pod event the checks read, decoded from the object's validated JSON text in
+ * place (util/jscan.h: no tree, no allocation). A field that is absent, not a string or too long
+ * stays "". Returns -1 when a member the checks read occurs twice (jansson would keep the last
+ * one; a watch stream should never send that). */
+typedef struct pod_fields {
+  char name[128], ns[64], gen[16], sent[32];
+} pod_fields;
+static int pod_fields_of(const char *raw, size_t len, pod_fields *f) {
+  static const char *const top[] = {"metadata"};
+  static const char *const meta_keys[] = {"name", "namespace", "annotations"};
+  static const char *const ann_keys[] = {ANN_GEN, ANN_SENT};
+  lh_js_val obj, meta, m[3], a[2];
+  memset(f, 0, sizeof *f);
+  if (lh_js_value(raw, len, &obj) || lh_js_obj_pick(&obj, top, 1, &meta) || lh_js_obj_pick(&meta, meta_keys, 3, m) ||
+      lh_js_obj_pick(&m[2], ann_keys, 2, a))
+    return -1;
+  if (m[0].type == LH_JS_STRING && lh_js_str_decode(&m[0], f->name, sizeof f->name) < 0) f->name[0] = 0;
+  if (m[1].type == LH_JS_STRING && lh_js_str_decode(&m[1], f->ns, sizeof f->ns) < 0) f->ns[0] = 0;
+  if (a[0].type == LH_JS_STRING && lh_js_str_decode(&a[0], f->gen, sizeof f->gen) < 0) f->gen[0] = 0;
+  if (a[1].type == LH_JS_STRING && lh_js_str_decode(&a[1], f->sent, sizeof f->sent) < 0) f->sent[0] = 0;
+  return 0;
 }
 
+/* Runs on the watcher's thread for every event, right after the library read it and validated
+ * its JSON (raw watch: no jansson tree; controller/kube/watch.c offers no earlier hook): the
+ * receipt time is read first, so the checks below (a few in-place field reads) only delay later
+ * events, never this one's sample. Every delivery is checked: numeric and strictly increasing
+ * resourceVersion, a pod of the current plan the watcher may see, the next step of that pod
+ * (else lost or duplicate). */
 static void w_event(lh_kube_watch *h, const lh_kube_watch_event *ev, void *ud) {
-  watcher *w = ud;
-  lt *t = w->t;
   uint64_t now = mono_ns();
+  watcher *w = ud;
   (void)h;
   if (ev->type == LH_WATCH_ERROR) {
     w->err_events++;
@@ -277,7 +368,7 @@ static void w_event(lh_kube_watch *h, const lh_kube_watch_event *ev, void *ud) {
     if (rv > w->last_rv) w->last_rv = rv;
     return;
   }
-  w->events++;
+  __atomic_store_n(&w->events, w->events + 1, __ATOMIC_RELEASE);
   if (rv <= w->last_ev_rv || rv < w->last_rv) {
     w->order++;
     note(w->first_err, sizeof w->first_err, "%s rv %" PRId64 " after rv %" PRId64 " (bookmark/last %" PRId64 ")",
@@ -287,18 +378,22 @@ static void w_event(lh_kube_watch *h, const lh_kube_watch_event *ev, void *ud) {
   if (rv > w->last_rv) w->last_rv = rv;
   w->rv_sum += (uint64_t)rv;
   w->rv_sq += (uint64_t)rv * (uint64_t)rv;
-  json_t *meta = json_object_get(ev->object, "metadata");
-  const char *sent = annot(meta, ANN_SENT);
-  if (ev->type != LH_WATCH_DELETED && !w->late) lat_add(t, w->ws, sent ? strtoull(sent, NULL, 10) : 0, now);
-  if (!w->check) return;
-  const char *name = json_string_value(json_object_get(meta, "name"));
-  const char *ns = json_string_value(json_object_get(meta, "namespace"));
-  const char *gens = annot(meta, ANN_GEN);
-  size_t pl = strlen(t->prefix);
+  pod_fields pf;
+  if (!ev->raw || pod_fields_of(ev->raw, ev->raw_len, &pf)) {
+    w->unexpected++;
+    note(w->first_err, sizeof w->first_err, "%s rv %" PRId64 ": object missing or with a duplicate metadata member",
+         lh_kube_watch_type_name(ev->type), rv);
+    return;
+  }
+  if (ev->type != LH_WATCH_DELETED && !w->late) lat_add(&w->th->lat, w->ws, strtoull(pf.sent, NULL, 10), now);
+  const char *name = pf.name[0] ? pf.name : NULL;
+  const char *ns = pf.ns[0] ? pf.ns : NULL;
+  const char *gens = pf.gen[0] ? pf.gen : NULL;
+  size_t pl = strlen(w->prefix);
   long i = -1;
-  if (name && strncmp(name, t->prefix, pl) == 0) {
+  if (name && strncmp(name, w->prefix, pl) == 0) {
     i = strtol(name + pl, &end, 10);
-    if (*end || i < 0 || i >= t->n) i = -1;
+    if (*end || i < 0 || i >= w->npods) i = -1;
   }
   if (i < 0 || !ns || strcmp(ns, NS_NAMES[pod_ns(i)]) != 0 || !gens || !watcher_sees(w, i)) {
     w->unexpected++;
@@ -344,8 +439,9 @@ static void w_end(lh_kube_watch *h, int rc, const lh_kube_status *st, void *ud) 
        st->reason, st->message);
 }
 
+/* Starts (or resumes, from last_rv) w's watch; call on w's thread. Returns 0 or the library's
+ * error (also noted in w). */
 static int watcher_start(watcher *w) {
-  lt *t = w->t;
   lh_buf p;
   lh_buf_init(&p, 1u << 14);
   char rv[32];
@@ -354,8 +450,11 @@ static int watcher_start(watcher *w) {
                          .watch = 1, .allow_bookmarks = w->bookmarks};
   int rc = lh_kube_path(&p, &LH_KUBE_PODS, w->ns < 0 ? NULL : NS_NAMES[w->ns], NULL, NULL);
   if (!rc) rc = lh_kube_query(&p, &q);
-  lh_kube_watch_opts o = {w->ws ? LH_WATCH_WS_ONLY : LH_WATCH_HTTP_ONLY, 0};
-  if (!rc) rc = lh_kube_watch_start(t->sa, w->ws ? t->ws : NULL, lh_buf_str(&p), &o, w_event, w_end, w, &w->h);
+  lh_kube_watch_opts o = {.mode = w->ws ? LH_WATCH_WS_ONLY : LH_WATCH_HTTP_ONLY};
+  if (!rc) rc = lh_kube_watch_start(w->th->sa, w->ws ? w->th->ws : NULL, lh_buf_str(&p), &o, w_event, w_end, w, &w->h);
+  /* raw: the library validates each event but builds no jansson tree; w_event reads the few
+   * fields it checks in place. Set before this thread's loop runs again (no event before). */
+  if (!rc) lh_kube_watch_set_raw(w->h, 1);
   lh_buf_free(&p);
   if (rc) {
     w->end_errors++;
@@ -379,13 +478,15 @@ static const char *watcher_desc(const watcher *w, char *buf, size_t cap) {
  * bookmarks; every seventh (from 3) has a 3 s timeout; the second half starts late. */
 static int g_transport = 0; /* --watch-transport: 0 mix, 1 websocket only, 2 chunked HTTP only */
 
-static void watchers_plan(lt *t, int check) {
+static void watchers_plan(lt *t, int selectors) {
   for (long k = 0; k < t->nw; k++) {
     watcher *w = &t->w[k];
     memset(w, 0, sizeof *w);
     w->t = t;
+    w->th = &t->th[k % t->nth];
     w->idx = (int)k;
-    w->check = check;
+    w->prefix = t->prefix;
+    w->npods = t->n;
     w->ws = g_transport == 0 ? k % 2 == 0 : g_transport == 1;
     w->ns = k % 5 < 2 ? -1 : (int)(k % NNS);
     w->mask = (1u << NSHARD) - 1;
@@ -393,7 +494,7 @@ static void watchers_plan(lt *t, int check) {
     w->timeout_s = k % 7 == 3 ? 3 : 0;
     w->late = k >= t->nw / 2;
     w->last_rv = t->rv0;
-    if (!check) continue;
+    if (!selectors) continue;
     if (k == 2) w->ns = -1, w->sel = "shard=s3", w->mask = 1u << 3;
     if (k == 7) w->sel = "app=loadtest,shard in (s1,s6)", w->mask = 1u << 1 | 1u << 6;
     if (k == 13) w->sel = "shard!=s0", w->mask = ((1u << NSHARD) - 1) & ~1u;
@@ -403,33 +504,181 @@ static void watchers_plan(lt *t, int check) {
 /* --- environment ------------------------------------------------------------------------------- */
 
 static long g_connections = 8; /* --connections: keep-alive connections of the write client */
+static long g_threads = 2;     /* --watch-threads: threads the watchers are spread over */
 
+/* Synchronous call of fn(th, arg) on th's thread: posted to its loop, the caller blocks until it
+ * ran. The mutex hand-off orders everything fn wrote before the caller's next read, so the main
+ * thread reads and resets a thread's state only through this. Returns 0 or LH_EKUBE_NOMEM (the
+ * post failed; fn did not run). */
+typedef void thread_fn(wthread *th, void *arg);
+typedef struct tcall {
+  wthread *th;
+  thread_fn *fn;
+  void *arg;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int done;
+} tcall;
+static void tcall_run(lh_loop *loop, void *data) {
+  tcall *c = data;
+  (void)loop;
+  c->fn(c->th, c->arg);
+  pthread_mutex_lock(&c->mu);
+  c->done = 1;
+  pthread_cond_signal(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+static void tcall_noop(lh_loop *loop, void *data) {
+  (void)loop;
+  (void)data;
+}
+static int thread_call(wthread *th, thread_fn *fn, void *arg) {
+  tcall c = {.th = th, .fn = fn, .arg = arg};
+  pthread_mutex_init(&c.mu, NULL);
+  pthread_cond_init(&c.cv, NULL);
+  int rc = lh_loop_post(th->loop, tcall_run, &c);
+  if (!rc) {
+    pthread_mutex_lock(&c.mu);
+    while (!c.done) pthread_cond_wait(&c.cv, &c.mu);
+    pthread_mutex_unlock(&c.mu);
+  }
+  pthread_cond_destroy(&c.cv);
+  pthread_mutex_destroy(&c.mu);
+  return rc;
+}
+/* thread_call on every watcher thread in turn; returns the first failure. */
+static int threads_call(lt *t, thread_fn *fn, void *arg) {
+  int rc = 0;
+  for (long j = 0; j < t->nth; j++) {
+    int r = thread_call(&t->th[j], fn, arg);
+    if (!rc) rc = r;
+  }
+  return rc;
+}
+
+/* Resumes the watches the server closed (timeoutSeconds) from their last resourceVersion. */
+static void restart_ended(wthread *th) {
+  lt *t = th->t;
+  if (!th->active) return;
+  for (long k = th->idx; k < t->nw; k += t->nth)
+    if (t->w[k].need_restart && !g_stop) {
+      t->w[k].need_restart = 0;
+      watcher_start(&t->w[k]);
+    }
+}
+
+static void stop_watchers(wthread *th);
+static void *thread_main(void *arg) {
+  wthread *th = arg;
+  while (!__atomic_load_n(&th->stop, __ATOMIC_ACQUIRE)) {
+    lh_loop_run_once(th->loop, 50);
+    restart_ended(th);
+  }
+  stop_watchers(th);
+  /* let the wsclient's service thread see the closes before the main thread frees it */
+  for (int i = 0; i < 5; i++) lh_loop_run_once(th->loop, 10);
+  return NULL;
+}
+
+/* Starts this thread's watchers that are late (arg points to 1) or not (0); the first failure is
+ * stored in ((int *)arg)[1]. */
+static void start_watchers(wthread *th, void *arg) {
+  int *a = arg;
+  lt *t = th->t;
+  th->active = 1;
+  for (long k = th->idx; k < t->nw; k += t->nth)
+    if (t->w[k].late == a[0] && !t->w[k].started) {
+      int rc = watcher_start(&t->w[k]);
+      if (rc && !a[1]) a[1] = rc;
+    }
+}
+static int watchers_start(lt *t, int late) {
+  int a[2] = {late, 0};
+  int rc = threads_call(t, start_watchers, a);
+  return rc ? rc : a[1];
+}
+
+/* Stops this thread's watches, on its own loop. A WebSocket watch stopped before the lws thread
+ * took its connect command gets its connection queued twice on the wsclient's command list (a
+ * controller/kube/watch.c bug: next_cmd is overwritten, the list loops: use-after-free), so first
+ * let every WebSocket watch leave "connecting" (a resumed watch may have just started), for at
+ * most 5 s. */
+static void stop_watchers(wthread *th) {
+  lt *t = th->t;
+  if (!th->active) return;
+  for (uint64_t end = mono_ns() + 5000000000ull; mono_ns() < end;) {
+    int connecting = 0;
+    for (long k = th->idx; k < t->nw; k += t->nth)
+      if (t->w[k].h && !strcmp(lh_kube_watch_transport(t->w[k].h), "connecting")) connecting = 1;
+    if (!connecting) break;
+    lh_loop_run_once(th->loop, 10);
+  }
+  for (long k = th->idx; k < t->nw; k += t->nth) {
+    lh_kube_watch_stop(t->w[k].h);
+    t->w[k].h = NULL;
+  }
+}
+
+/* Stops every watch and joins the watcher threads: afterwards the main thread owns all watcher
+ * state. Idempotent. */
+static void threads_stop(lt *t) {
+  for (long j = 0; j < t->nth; j++) {
+    wthread *th = &t->th[j];
+    if (!th->started) continue;
+    __atomic_store_n(&th->stop, 1, __ATOMIC_RELEASE);
+    lh_loop_post(th->loop, tcall_noop, NULL);
+    pthread_join(th->thread, NULL);
+    th->started = 0;
+  }
+}
+
+/* The main loop and write client, then g_threads watcher threads each with its loop, stream
+ * client and wsclient, started. Returns 0 or the library's error (env_close cleans up either
+ * way). */
 static int env_open(lt *t, const lh_kube_config *cfg, long inflight, long streams) {
   int rc;
+  t->cfg = cfg;
   if (!(t->loop = lh_loop_new())) return LH_EKUBE_NOMEM;
-  /* 120 s per write, not the library's 30 s: this one-threaded client also parses every
-   * watcher's events, and when 25 watchers replay thousands of events at once (ASan build, shared
-   * machine) it did not get to read the server's answers, already in its sockets, for over 30 s.
-   * The run as a whole stays bounded by --timeout. */
+  /* 120 s per write, not the library's 30 s: under ASan on a loaded shared machine the watcher
+   * threads replaying thousands of events compete with the write thread for the CPU, and answers
+   * already in its sockets were read late. The run as a whole stays bounded by --timeout. */
   lh_kube_async_opts wo = {.max_connections = inflight < g_connections ? inflight : g_connections,
                            .max_in_flight = inflight, .timeout_ms = 120000};
-  lh_kube_async_opts so = {.max_connections = streams + 4, .max_in_flight = streams + 4};
-  if ((rc = lh_kube_async_new(t->loop, cfg, &wo, &t->wa)) || (rc = lh_kube_async_new(t->loop, cfg, &so, &t->sa)) ||
-      (rc = lh_kube_wsclient_new(t->loop, cfg, &t->ws)))
-    return rc;
+  if ((rc = lh_kube_async_new(t->loop, cfg, &wo, &t->wa))) return rc;
+  t->nth = g_threads < streams ? g_threads : streams;
+  if (!(t->th = calloc((size_t)t->nth, sizeof *t->th))) return LH_EKUBE_NOMEM;
+  /* curl counts streams against CURLMOPT_MAX_HOST_CONNECTIONS: each thread's stream client
+   * gets room for all its watchers, and writes have a client of their own so long-lived streams
+   * never starve them */
+  long per = (streams + t->nth - 1) / t->nth;
+  lh_kube_async_opts so = {.max_connections = per + 4, .max_in_flight = per + 4};
+  for (long j = 0; j < t->nth; j++) {
+    wthread *th = &t->th[j];
+    th->t = t;
+    th->idx = (int)j;
+    if (!(th->loop = lh_loop_new())) return LH_EKUBE_NOMEM;
+    if ((rc = lh_kube_async_new(th->loop, cfg, &so, &th->sa)) || (rc = lh_kube_wsclient_new(th->loop, cfg, &th->ws)))
+      return rc;
+  }
+  for (long j = 0; j < t->nth; j++) {
+    if (pthread_create(&t->th[j].thread, NULL, thread_main, &t->th[j])) return LH_EKUBE_NOMEM;
+    t->th[j].started = 1;
+  }
   return 0;
 }
 
 static void env_close(lt *t) {
-  for (long k = 0; k < t->nw; k++) {
-    lh_kube_watch_stop(t->w[k].h);
-    t->w[k].h = NULL;
+  threads_stop(t);
+  for (long j = t->nth - 1; t->th && j >= 0; j--) {
+    wthread *th = &t->th[j];
+    lh_kube_async_free(th->sa);
+    lh_kube_wsclient_free(th->ws);
+    lh_loop_free(th->loop);
+    lat_free(&th->lat);
   }
-  /* let the wsclient thread see the closes before it is torn down */
-  for (int i = 0; i < 5; i++) lh_loop_run_once(t->loop, 10);
+  free(t->th);
+  t->th = NULL;
   lh_kube_async_free(t->wa);
-  lh_kube_async_free(t->sa);
-  lh_kube_wsclient_free(t->ws);
   lh_loop_free(t->loop);
 }
 
@@ -488,14 +737,6 @@ static int64_t current_rv(lt *t) {
 
 static void run_for(lt *t, long ms) {
   for (uint64_t end = mono_ns() + (uint64_t)ms * 1000000u; mono_ns() < end && !g_stop;) lh_loop_run_once(t->loop, 20);
-}
-
-static void restart_ended(lt *t) {
-  for (long k = 0; k < t->nw; k++)
-    if (t->w[k].need_restart && !g_stop) {
-      t->w[k].need_restart = 0;
-      watcher_start(&t->w[k]);
-    }
 }
 
 /* --- load test: writes --------------------------------------------------------------------- */
@@ -594,7 +835,7 @@ static long expected_events(const lt *t, const watcher *w) {
 
 static int all_watchers_complete(lt *t, const long *expect) {
   for (long k = 0; k < t->nw; k++)
-    if (t->w[k].events < expect[k]) return 0;
+    if (__atomic_load_n(&t->w[k].events, __ATOMIC_ACQUIRE) < expect[k]) return 0;
   return 1;
 }
 
@@ -605,29 +846,31 @@ static int cmd_load(const lh_kube_config *cfg, long n, long nw, long inflight, l
   t->inflight = inflight;
   t->prefix = "p";
   uint64_t deadline = mono_ns() + (uint64_t)timeout_s * 1000000000u;
-  int rc = env_open(t, cfg, inflight, nw);
-  if (rc) {
-    fprintf(stderr, "loadtest: client setup: %s\n", lh_kube_strerror(rc));
-    return 1;
-  }
+  int ok = 0; /* set by the verification; the setup failures jump to fail */
   t->w = calloc((size_t)nw, sizeof *t->w);
   t->fq = calloc((size_t)n, sizeof *t->fq);
   t->wdone = calloc((size_t)n, 1);
   t->rv_of = calloc((size_t)n * MAXSTEPS, sizeof *t->rv_of);
   g_ops = calloc((size_t)n, sizeof *g_ops);
   long *expect = calloc((size_t)nw, sizeof *expect);
-  if (!t->w || !t->fq || !t->wdone || !t->rv_of || !g_ops || !expect) return 1;
-  if (ensure_namespaces(t)) return 1;
+  int rc = t->w && t->fq && t->wdone && t->rv_of && g_ops && expect ? env_open(t, cfg, inflight, nw) : LH_EKUBE_NOMEM;
+  if (rc) {
+    fprintf(stderr, "loadtest: client setup: %s\n", lh_kube_strerror(rc));
+    goto fail;
+  }
+  if (ensure_namespaces(t)) goto fail;
   /* the known resourceVersion every watcher starts from */
   t->rv0 = current_rv(t);
   if (t->rv0 < 0) {
     fprintf(stderr, "loadtest: cannot read the pods' resourceVersion\n");
-    return 1;
+    goto fail;
   }
   watchers_plan(t, 1);
-  for (long k = 0; k < nw; k++) {
-    if (!(t->w[k].step = calloc((size_t)n, 1))) return 1;
-    if (!t->w[k].late && watcher_start(&t->w[k])) return 1;
+  for (long k = 0; k < nw; k++)
+    if (!(t->w[k].step = calloc((size_t)n, 1))) goto fail;
+  if ((rc = watchers_start(t, 0))) {
+    fprintf(stderr, "loadtest: starting the watchers: %s\n", lh_kube_strerror(rc));
+    goto fail;
   }
   printf("LOADTEST start pods=%ld watchers=%ld inflight=%ld from rv=%" PRId64 "\n", n, nw, inflight, t->rv0);
   fflush(stdout);
@@ -637,11 +880,9 @@ static int cmd_load(const lh_kube_config *cfg, long n, long nw, long inflight, l
   double write_s = 0;
   while (!g_stop && mono_ns() < deadline) {
     lh_loop_run_once(t->loop, 20);
-    restart_ended(t);
     if (!late_started && t->acked_creates >= n / 4) {
       late_started = 1;
-      for (long k = 0; k < nw; k++)
-        if (t->w[k].late) watcher_start(&t->w[k]);
+      watchers_start(t, 1); /* a failure is noted in the watcher and fails it */
     }
     if (!writes_reported && writes_finished(t) && late_started) {
       writes_reported = 1;
@@ -658,8 +899,9 @@ static int cmd_load(const lh_kube_config *cfg, long n, long nw, long inflight, l
   int timed_out = !writes_reported || !all_watchers_complete(t, expect);
   /* settle: any duplicate or late extra event would show up now */
   run_for(t, 700);
-  /* verify */
-  int ok = !timed_out && t->write_errors == 0 && !g_stop;
+  /* verify, once the watcher threads are gone */
+  threads_stop(t);
+  ok = !timed_out && t->write_errors == 0 && !g_stop;
   long total_events = 0, total_expected = 0, ws_n = 0, http_n = 0, resumes = 0, bookmarks = 0;
   for (long k = 0; k < nw; k++) {
     watcher *w = &t->w[k];
@@ -700,16 +942,18 @@ static int cmd_load(const lh_kube_config *cfg, long n, long nw, long inflight, l
            "async_pending=%zu)\n",
            timeout_s, writes_reported ? "done" : "not done", t->next_create, t->outstanding, t->fq_len,
            lh_kube_async_pending(t->wa));
-  lat_sort(t);
+  for (long j = 0; j < t->nth; j++) lat_merge(&t->lat, &t->th[j].lat);
+  lat_sort(&t->lat);
   printf("LOADTEST %s pods=%ld watchers=%ld (websocket=%ld http=%ld) writes=%ld write_errors=%ld events=%ld/%ld "
          "resumes=%ld bookmarks=%ld rv_checked=%s write_seconds=%.2f total_seconds=%.2f latency_ms_p50=%.1f p99=%.1f\n",
          ok ? "OK" : "FAIL", n, nw, ws_n, http_n, t->writes_ok, t->write_errors, total_events, total_expected, resumes,
-         bookmarks, t->rv_missing ? "no" : "yes", write_s, total_s, lat_q(&t->lat, 0.5), lat_q(&t->lat, 0.99));
+         bookmarks, t->rv_missing ? "no" : "yes", write_s, total_s, lat_q(&t->lat.all, 0.5), lat_q(&t->lat.all, 0.99));
   fflush(stdout);
+fail:
   env_close(t);
-  for (long k = 0; k < nw; k++) free(t->w[k].step);
+  for (long k = 0; t->w && k < nw; k++) free(t->w[k].step);
   free(t->w), free(t->fq), free(t->wdone), free(t->rv_of), free(g_ops), free(expect);
-  lat_free(t);
+  lat_free(&t->lat);
   return ok ? 0 : 1;
 }
 
@@ -797,10 +1041,7 @@ static double bulk_run(lt *t, int kind, long n, long inflight, double rate, long
   }
   bulk_pump(&b);
   uint64_t end = mono_ns() + 300ull * 1000000000u;
-  while (b.done < n && !g_stop && mono_ns() < end) {
-    lh_loop_run_once(t->loop, 20);
-    restart_ended(t);
-  }
+  while (b.done < n && !g_stop && mono_ns() < end) lh_loop_run_once(t->loop, 20);
   double s = secs_since(b.t0);
   if (rate > 0) lh_timer_stop(&b.timer);
   if (b.first_err[0]) fprintf(stderr, "bench: first write error: %s\n", b.first_err);
@@ -901,10 +1142,22 @@ static int informer_memory(lt *t, long n) {
   long rss0 = rss_kib();
   lh_intern *in = lh_intern_new();
   lh_informer_opts o = {.resource = &LH_KUBE_PODS, .transform = lh_pod_transform, .free_obj = lh_pod_free,
-                        .transform_ud = in, .watch_mode = LH_WATCH_WS_ONLY};
+                        .transform_ud = in, .watch_mode = LH_WATCH_HTTP_ONLY};
   lh_informer_handlers h = {0};
-  lh_informer *inf;
-  if (!in || lh_informer_new(t->loop, t->sa, t->ws, &o, &h, &inf) || lh_informer_start(inf)) return -1;
+  lh_informer *inf = NULL;
+  /* the informer's own client on the main loop (the watcher threads are idle in this phase).
+   * Its watch is chunked HTTP: what is measured is the list it syncs from, and a WebSocket watch
+   * stopped before lws took its connect command trips a controller/kube/watch.c bug (the
+   * connection is queued twice on the command list). */
+  lh_kube_async_opts so = {.max_connections = 4, .max_in_flight = 4};
+  lh_kube_async *sa = NULL;
+  if (!in || lh_kube_async_new(t->loop, t->cfg, &so, &sa) || lh_informer_new(t->loop, sa, NULL, &o, &h, &inf) ||
+      lh_informer_start(inf)) {
+    lh_informer_free(inf);
+    lh_kube_async_free(sa);
+    lh_intern_free(in);
+    return -1;
+  }
   uint64_t t0 = mono_ns(), end = t0 + 120ull * 1000000000u;
   while (!lh_informer_has_synced(inf) && mono_ns() < end && !g_stop) lh_loop_run_once(t->loop, 20);
   double sync_s = secs_since(t0);
@@ -920,34 +1173,96 @@ static int informer_memory(lt *t, long n) {
          cached, n, sync_s, objb, ovh, per, rss_per, lh_intern_count(in), per <= 1024 && cached >= (size_t)n ? "true" : "false");
   fflush(stdout);
   lh_informer_free(inf);
+  lh_kube_async_free(sa);
   lh_intern_free(in);
   return cached >= (size_t)n ? 0 : -1;
 }
 
-/* Waits until every watcher has `want` events (or the deadline); returns how many reached it. */
+/* Waits until every watcher has `want` events (or the deadline); returns how many reached it.
+ * The main thread only runs its own loop (writes) meanwhile. */
 static long wait_watchers(lt *t, long want, long ms) {
   uint64_t end = mono_ns() + (uint64_t)ms * 1000000u;
   for (;;) {
     long ok = 0;
-    for (long k = 0; k < t->nw; k++) ok += t->w[k].events >= want;
+    for (long k = 0; k < t->nw; k++) ok += __atomic_load_n(&t->w[k].events, __ATOMIC_ACQUIRE) >= want;
     if (ok == t->nw || mono_ns() >= end || g_stop) return ok;
     lh_loop_run_once(t->loop, 20);
-    restart_ended(t);
   }
 }
 
-static void print_latency(lt *t, const char *what, long pods, double rate, double s, long errors, long got) {
-  lat_sort(t);
-  double p99 = lat_q(&t->lat, 0.99);
-  printf("{\"bench\":\"localcluster_%s\",\"pods\":%ld,\"watchers\":%ld,\"rate_target_per_s\":%.0f,"
-         "\"writes_per_s\":%.0f,\"write_errors\":%ld,\"deliveries\":%zu,\"deliveries_expected\":%ld,"
-         "\"watchers_complete\":%ld,\"latency_ms_p50\":%.2f,\"latency_ms_p90\":%.2f,\"latency_ms_p99\":%.2f,"
+/* A phase of the fan-out bench: every watcher must see pods prefix000000 .. prefix(n-1), each
+ * ADDED once, in increasing resourceVersion order. */
+typedef struct phase {
+  const char *prefix;
+  long n;
+} phase;
+/* What the watchers' checks found over a phase (see w_event). */
+typedef struct verdict {
+  long events, missing, dups, order, unexpected;
+} verdict;
+
+/* On each watcher thread: point its watchers at the new phase, clear their per-pod steps, event
+ * counts and the thread's latency samples. */
+static void phase_begin_fn(wthread *th, void *arg) {
+  const phase *p = arg;
+  lt *t = th->t;
+  for (long k = th->idx; k < t->nw; k += t->nth) {
+    watcher *w = &t->w[k];
+    w->prefix = p->prefix;
+    w->npods = p->n;
+    memset(w->step, 0, (size_t)p->n);
+    __atomic_store_n(&w->events, 0, __ATOMIC_RELEASE);
+  }
+  lat_reset(&th->lat);
+}
+static int phase_begin(lt *t, const char *prefix, long n) {
+  phase p = {prefix, n};
+  t->prefix = prefix;
+  lat_reset(&t->lat);
+  return threads_call(t, phase_begin_fn, &p);
+}
+/* On each watcher thread: add its watchers' findings to the verdict (pods never seen count as
+ * missing), clear their counters and hand its latency samples to the main thread's set. */
+static void phase_end_fn(wthread *th, void *arg) {
+  verdict *v = arg;
+  lt *t = th->t;
+  for (long k = th->idx; k < t->nw; k += t->nth) {
+    watcher *w = &t->w[k];
+    for (long i = 0; i < w->npods; i++) v->missing += w->step[i] == 0;
+    v->events += w->events;
+    v->missing += w->lost;
+    v->dups += w->dups;
+    v->order += w->order;
+    v->unexpected += w->unexpected;
+    w->lost = w->dups = w->order = w->unexpected = 0;
+  }
+  lat_merge(&t->lat, &th->lat);
+  lat_reset(&th->lat);
+}
+static verdict phase_end(lt *t) {
+  verdict v = {0};
+  threads_call(t, phase_end_fn, &v);
+  return v;
+}
+static int verdict_ok(const verdict *v) { return !v->missing && !v->dups && !v->order && !v->unexpected; }
+
+static void print_latency(lt *t, const char *what, long pods, double rate, double s, long errors, long got,
+                          const verdict *v) {
+  lat_sort(&t->lat);
+  double p99 = lat_q(&t->lat.all, 0.99);
+  printf("{\"bench\":\"localcluster_%s\",\"pods\":%ld,\"watchers\":%ld,\"watch_threads\":%ld,"
+         "\"rate_target_per_s\":%.0f,\"writes_per_s\":%.0f,\"write_errors\":%ld,\"deliveries\":%ld,"
+         "\"deliveries_expected\":%ld,\"latency_samples\":%zu,\"watchers_complete\":%ld,\"verify_missing\":%ld,"
+         "\"verify_duplicates\":%ld,\"verify_order_errors\":%ld,\"verify_unexpected\":%ld,"
+         "\"latency_ms_p50\":%.2f,\"latency_ms_p90\":%.2f,\"latency_ms_p99\":%.2f,"
          "\"latency_ms_max\":%.2f,\"websocket_p50\":%.2f,\"websocket_p99\":%.2f,\"http_p50\":%.2f,\"http_p99\":%.2f",
-         what, pods, t->nw, rate, s > 0 ? (double)pods / s : 0, errors, t->lat.n, pods * t->nw, got,
-         lat_q(&t->lat, 0.5), lat_q(&t->lat, 0.9), p99, lat_q(&t->lat, 1.0), lat_q(&t->lat_ws, 0.5),
-         lat_q(&t->lat_ws, 0.99), lat_q(&t->lat_http, 0.5), lat_q(&t->lat_http, 0.99));
+         what, pods, t->nw, t->nth, rate, s > 0 ? (double)pods / s : 0, errors, v->events, pods * t->nw,
+         t->lat.all.n, got, v->missing, v->dups, v->order, v->unexpected, lat_q(&t->lat.all, 0.5),
+         lat_q(&t->lat.all, 0.9), p99, lat_q(&t->lat.all, 1.0), lat_q(&t->lat.ws, 0.5), lat_q(&t->lat.ws, 0.99),
+         lat_q(&t->lat.http, 0.5), lat_q(&t->lat.http, 0.99));
   print_cpu(pods);
-  printf(",\"target_p99_ms\":50,\"meets_target\":%s}\n", p99 < 50 && got == t->nw && !errors ? "true" : "false");
+  printf(",\"target_p99_ms\":50,\"meets_target\":%s}\n",
+         p99 < 50 && got == t->nw && !errors && verdict_ok(v) ? "true" : "false");
   fflush(stdout);
 }
 
@@ -961,92 +1276,114 @@ static int has_phase(const char *phases, const char *p) {
   return 0;
 }
 
-static int cmd_bench(const lh_kube_config *cfg, long n, long nw, long inflight, double rate, long lat_pods,
-                     const char *phases) {
-  lt T = {0}, *t = &T;
-  t->n = n;
-  t->inflight = inflight;
-  int rc = env_open(t, cfg, inflight, nw);
-  if (rc) {
-    fprintf(stderr, "bench: client setup: %s\n", lh_kube_strerror(rc));
+/* The fan-out phases of cmd_bench: nw watchers (half WebSocket, half chunked HTTP, all
+ * namespaces) on the watcher threads; a sentinel pod first (every watcher connected and live),
+ * then lat_pods creates paced at rate, then lat_pods unpaced. Returns the number of failures. */
+static int bench_fanout(lt *t, long nw, long inflight, double rate, long lat_pods) {
+  long errs, got;
+  double s;
+  int fails = 0;
+  t->rv0 = current_rv(t);
+  if (t->rv0 < 0) {
+    fprintf(stderr, "bench: cannot read the pods' resourceVersion\n");
     return 1;
   }
-  if (ensure_namespaces(t)) return 1;
-  int fails = 0;
-  long errs;
-  double s;
-  /* 1. writes with no watcher: creates, updates, then the informer's memory, then deletes */
-  t->prefix = "bw";
-  if (has_phase(phases, "create")) { /* update, memory and delete use these pods */
-    cpu_mark();
-    s = bulk_run(t, B_CREATE, n, inflight, 0, &errs);
-    print_writes("create", n, inflight, 0, s, errs);
-    fails += errs > 0;
-  }
-  if (has_phase(phases, "update")) {
-    cpu_mark();
-    s = bulk_run(t, B_PATCH, n, inflight, 0, &errs);
-    print_writes("update_merge_patch", n, inflight, 0, s, errs);
-    fails += errs > 0;
-  }
-  if (has_phase(phases, "memory") && informer_memory(t, n)) fails++;
-  if (has_phase(phases, "delete")) {
-    cpu_mark();
-    s = bulk_run(t, B_DELETE, n, inflight, 0, &errs);
-    print_writes("delete", n, inflight, 0, s, errs);
-    fails += errs > 0;
-  }
-  if (!has_phase(phases, "fanout")) {
-    env_close(t);
-    return fails ? 1 : 0;
-  }
-  /* 2. fan-out to nw watchers (half WebSocket, half chunked HTTP, all namespaces) */
-  t->nw = nw;
-  if (!(t->w = calloc((size_t)nw, sizeof *t->w))) return 1;
-  t->rv0 = current_rv(t);
+  t->prefix = "bs";
+  t->n = 1;
   watchers_plan(t, 0);
   for (long k = 0; k < nw; k++) {
     t->w[k].ns = -1;
     t->w[k].timeout_s = 0;
     t->w[k].bookmarks = 0;
     t->w[k].late = 0;
-    if (watcher_start(&t->w[k])) return 1;
+    if (!(t->w[k].step = calloc((size_t)lat_pods, 1))) return 1;
   }
-  /* warm-up: every watcher connected and live (a sentinel pod seen by all) */
-  t->prefix = "bs";
-  bulk_run(t, B_CREATE, 1, 1, 0, &errs);
-  long got = wait_watchers(t, 1, 30000);
-  if (got != nw || errs) {
-    fprintf(stderr, "bench: only %ld of %ld watchers saw the sentinel pod\n", got, nw);
+  int rc = watchers_start(t, 0);
+  if (rc) {
+    fprintf(stderr, "bench: starting the watchers: %s\n", lh_kube_strerror(rc));
     return 1;
   }
-  for (long k = 0; k < nw; k++) t->w[k].events = 0;
-  lat_reset(t);
+  /* warm-up: every watcher connected and live */
+  bulk_run(t, B_CREATE, 1, 1, 0, &errs);
+  got = wait_watchers(t, 1, 30000);
+  verdict v = phase_end(t);
+  if (got != nw || errs || !verdict_ok(&v)) {
+    fprintf(stderr, "bench: only %ld of %ld watchers saw the sentinel pod (missing %ld, unexpected %ld)\n", got, nw,
+            v.missing, v.unexpected);
+    return 1;
+  }
   /* 2a. paced creates: the latency of the fan-out itself */
-  t->prefix = "bl";
+  if (phase_begin(t, "bl", lat_pods)) return 1;
   cpu_mark();
   s = bulk_run(t, B_CREATE, lat_pods, inflight, rate, &errs);
   got = wait_watchers(t, lat_pods, 30000);
-  print_latency(t, "watch_fanout_latency_paced", lat_pods, rate, s, errs, got);
-  fails += got != nw || errs;
-  for (long k = 0; k < nw; k++) t->w[k].events = 0;
-  lat_reset(t);
+  v = phase_end(t);
+  print_latency(t, "watch_fanout_latency_paced", lat_pods, rate, s, errs, got, &v);
+  fails += got != nw || errs || !verdict_ok(&v);
   /* 2b. unpaced creates with nw watchers: write throughput while fanning out, latency under it */
-  t->prefix = "bf";
+  if (phase_begin(t, "bf", lat_pods)) return 1;
   cpu_mark();
   s = bulk_run(t, B_CREATE, lat_pods, inflight, 0, &errs);
   got = wait_watchers(t, lat_pods, 120000);
+  v = phase_end(t);
   print_writes("create_with_watchers", lat_pods, inflight, nw, s, errs);
-  print_latency(t, "watch_fanout_latency_saturated", lat_pods, 0, s, errs, got);
-  fails += got != nw || errs;
+  print_latency(t, "watch_fanout_latency_saturated", lat_pods, 0, s, errs, got, &v);
+  fails += got != nw || errs || !verdict_ok(&v);
+  threads_stop(t);
   for (long k = 0; k < nw; k++)
     if (t->w[k].end_errors || t->w[k].err_events) {
       fprintf(stderr, "bench: watcher %ld: %s\n", k, t->w[k].first_err);
       fails++;
     }
+  return fails;
+}
+
+static int cmd_bench(const lh_kube_config *cfg, long n, long nw, long inflight, double rate, long lat_pods,
+                     const char *phases) {
+  lt T = {0}, *t = &T;
+  t->n = n;
+  t->inflight = inflight;
+  /* the watchers exist from the start (idle until the fan-out phases) so the watcher threads
+   * never see t->w change */
+  t->nw = nw;
+  t->w = calloc((size_t)nw, sizeof *t->w);
+  int rc = t->w ? env_open(t, cfg, inflight, nw) : LH_EKUBE_NOMEM;
+  int fails = 0;
+  if (rc) {
+    fprintf(stderr, "bench: client setup: %s\n", lh_kube_strerror(rc));
+    fails++;
+  } else if (ensure_namespaces(t)) {
+    fails++;
+  }
+  long errs;
+  double s;
+  /* 1. writes with no watcher: creates, updates, then the informer's memory, then deletes */
+  t->prefix = "bw";
+  if (!fails && has_phase(phases, "create")) { /* update, memory and delete use these pods */
+    cpu_mark();
+    s = bulk_run(t, B_CREATE, n, inflight, 0, &errs);
+    print_writes("create", n, inflight, 0, s, errs);
+    fails += errs > 0;
+  }
+  if (!fails && has_phase(phases, "update")) {
+    cpu_mark();
+    s = bulk_run(t, B_PATCH, n, inflight, 0, &errs);
+    print_writes("update_merge_patch", n, inflight, 0, s, errs);
+    fails += errs > 0;
+  }
+  if (!fails && has_phase(phases, "memory") && informer_memory(t, n)) fails++;
+  if (!fails && has_phase(phases, "delete")) {
+    cpu_mark();
+    s = bulk_run(t, B_DELETE, n, inflight, 0, &errs);
+    print_writes("delete", n, inflight, 0, s, errs);
+    fails += errs > 0;
+  }
+  /* 2. fan-out */
+  if (!fails && has_phase(phases, "fanout")) fails += bench_fanout(t, nw, inflight, rate, lat_pods);
   env_close(t);
+  for (long k = 0; t->w && k < nw; k++) free(t->w[k].step);
   free(t->w);
-  lat_free(t);
+  lat_free(&t->lat);
   return fails ? 1 : 0;
 }
 
@@ -1054,8 +1391,10 @@ static int cmd_bench(const lh_kube_config *cfg, long n, long nw, long inflight, 
 
 static int usage(void) {
   fprintf(stderr,
-          "usage: lahar-loadtest [--kubeconfig F] [--connections C] [--watch-transport mix|ws|http] load  [--pods N] [--watchers W] [--inflight K] [--timeout S] [--verbose 1]\n"
-          "       lahar-loadtest [--kubeconfig F] [--connections C] [--watch-transport mix|ws|http] bench [--pods N] [--watchers W] [--inflight K] [--rate R] [--lat-pods M]\n"
+          "usage: lahar-loadtest [--kubeconfig F] [--connections C] [--watch-transport mix|ws|http] [--watch-threads T]\n"
+          "                      load  [--pods N] [--watchers W] [--inflight K] [--timeout S] [--verbose 1]\n"
+          "       lahar-loadtest [--kubeconfig F] [--connections C] [--watch-transport mix|ws|http] [--watch-threads T]\n"
+          "                      bench [--pods N] [--watchers W] [--inflight K] [--rate R] [--lat-pods M]\n"
           "                                         [--phases create,update,memory,delete,fanout]\n");
   return 2;
 }
@@ -1084,11 +1423,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--verbose")) verbose = atol(v);
     else if (!strcmp(a, "--phases")) phases = v;
     else if (!strcmp(a, "--connections")) g_connections = atol(v);
+    else if (!strcmp(a, "--watch-threads")) g_threads = atol(v);
     else if (!strcmp(a, "--watch-transport")) g_transport = !strcmp(v, "ws") ? 1 : !strcmp(v, "http") ? 2 : 0;
     else return usage();
   }
   if (!cmd || pods < 1 || pods > 1000000 || watchers < 1 || watchers > 1000 || inflight < 1 || inflight > 4096 ||
-      timeout_s < 1 || lat_pods < 1 || rate <= 0 || g_connections < 1 || g_connections > 256)
+      timeout_s < 1 || lat_pods < 1 || rate <= 0 || g_connections < 1 || g_connections > 256 ||
+      g_threads < 1 || g_threads > 64)
     return usage();
   char err[512];
   lh_kube_config *cfg = NULL;

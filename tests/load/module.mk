@@ -5,7 +5,10 @@
 #                             each, in strictly increasing resourceVersion order. Run by
 #                             tests/e2e/25-localcluster-load.sh against the ASan server.
 #   bin/lahar-loadtest bench  writes/s (creates, updates, deletes), watch fan-out latency to 50
-#                             watchers, compact informer bytes per pod: one JSON line each.
+#                             watchers (every delivery verified), compact informer bytes per pod:
+#                             one JSON line each.
+# Writes run on the main thread; watchers on --watch-threads threads (default 2), each with its
+# own loop, stream client and wsclient.
 # tests/load/with-localcluster.sh starts a local cluster on a free loopback port for either.
 BINS += lahar-loadtest
 lahar-loadtest_SRCS := tests/load/loadtest.c
