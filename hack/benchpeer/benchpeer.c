@@ -13,8 +13,16 @@
  * cluster is deliberately too small) when no binding was seen for --quiet-s after the last
  * create was acknowledged, or at --timeout-s.
  *
- * Output: one JSON line on stdout (rates, latency percentiles, CPU seconds of the processes named
- * with --cpu-pid during the measured phase, gang/queue results). Progress goes to stderr. */
+ * Null scheduler (--null-bind): no scheduler runs; this tool binds every pod itself, round-robin
+ * over the cluster's nodes, without any scheduling logic, over its own HTTP/2 connections with
+ * --bind-in-flight binds outstanding. A pod is bound as soon as its create is acknowledged (the
+ * uid comes from the create's answer), in backlog runs all at once when PATH.go appears. Its
+ * rate is what the apiserver can write on this machine: the ceiling of any scheduler.
+ *
+ * Output: one JSON line on stdout (rates, latency percentiles, CPU seconds and nice values of the
+ * processes named with --cpu-pid during the measured phase — and, in backlog runs, during the
+ * creation of the backlog — apiserver+etcd CPU per create and per bound pod, gang/queue results).
+ * Progress goes to stderr. */
 #include "kube/async.h"
 #include "kube/client.h"
 #include "kube/config.h"
@@ -41,7 +49,8 @@ static const lh_kube_resource PODGROUPS = {"scheduling.volcano.sh", "v1beta1", "
 typedef struct opts {
   const char *kubeconfig, *ns, *scheduler, *label, *cpu, *memory, *backlog;
   long pods, warmup, gangs, gang_size, in_flight, connections, timeout_s, quiet_s;
-  int probe, http2, no_wait;
+  int probe, http2, no_wait, null_bind;
+  long bind_in_flight;
   int nq;
   char qname[MAX_QUEUES][64];
   long qweight[MAX_QUEUES];
@@ -54,6 +63,7 @@ typedef struct opts {
 typedef struct pod_t {
   double sent, acked, bound;
   int failed;
+  char uid[40]; /* from the create's answer (null scheduler: the binding's uid precondition) */
 } pod_t;
 
 typedef enum { PH_PROBE = 0, PH_WARMUP, PH_MEASURED, PH_SETUP } phase_id;
@@ -82,6 +92,15 @@ typedef struct bench {
   /* setup writes (queues, podgroups) */
   long setup_pending, setup_failed;
   char setup_err[300];
+  /* null scheduler: nodes to bind to (round-robin), a FIFO of pods waiting for a bind slot */
+  lh_kube_async *ba;
+  char **nodes;
+  long nnodes, rr;
+  struct bindq { phase *p; long i; } *bq;
+  long bq_head, bq_tail, bq_cap;
+  long binds_sent, binds_ok, binds_failed, binds_in_flight;
+  double bind_first_sent, bind_last_ok;
+  char bind_err[300];
 } bench;
 
 static double now_ms(void) {
@@ -127,6 +146,98 @@ static char *pod_body(const bench *b, phase_id ph, long i) {
   return lh_buf_take(&s);
 }
 
+/* ---- null scheduler: binds ------------------------------------------------------------------ */
+typedef struct breq {
+  bench *b;
+  phase *p;
+  long i;
+} breq;
+
+static void bind_more(bench *b);
+
+static void bind_enqueue(bench *b, phase *p, long i) {
+  if (b->bq_tail >= b->bq_cap) return; /* cannot happen: the FIFO holds every pod of every phase */
+  b->bq[b->bq_tail].p = p, b->bq[b->bq_tail].i = i;
+  b->bq_tail++;
+}
+
+static void bind_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
+  (void)a;
+  breq *r = data;
+  bench *b = r->b;
+  if (rc == LH_EKUBE_CLOSED) {
+    free(r);
+    return;
+  }
+  b->binds_in_flight--;
+  if (rc == 0) {
+    b->binds_ok++;
+    b->bind_last_ok = now_ms();
+  } else {
+    b->binds_failed++;
+    if (!b->bind_err[0])
+      snprintf(b->bind_err, sizeof b->bind_err, "bind %c-%06ld: %s %d %s: %.150s", PH_PREFIX[r->p->id], r->i,
+               lh_kube_strerror(rc), resp->status.code, resp->status.reason,
+               resp->status.message[0] ? resp->status.message : resp->error);
+  }
+  free(r);
+  bind_more(b);
+}
+
+/* Keeps bind_in_flight binds outstanding while pods wait in the FIFO; node = next round-robin. */
+static void bind_more(bench *b) {
+  char name[64];
+  while (b->bq_head < b->bq_tail && b->binds_in_flight < b->o.bind_in_flight) {
+    struct bindq q = b->bq[b->bq_head++];
+    const pod_t *pd = &q.p->pods[q.i];
+    breq *r = malloc(sizeof *r);
+    if (!r) {
+      b->binds_failed++;
+      continue;
+    }
+    r->b = b, r->p = q.p, r->i = q.i;
+    if (q.p->id == PH_PROBE) snprintf(name, sizeof name, "probe");
+    else snprintf(name, sizeof name, "%c-%06ld", PH_PREFIX[q.p->id], q.i);
+    const char *node = b->nodes[b->rr++ % b->nnodes];
+    double t = now_ms();
+    if (!b->bind_first_sent) b->bind_first_sent = t;
+    if (lh_kube_async_bind(b->ba, b->o.ns, name, node, pd->uid[0] ? pd->uid : NULL, bind_done, r)) {
+      free(r);
+      b->binds_failed++;
+      continue;
+    }
+    b->binds_sent++;
+    b->binds_in_flight++;
+  }
+}
+
+/* The null scheduler's node list: names of every node (GET /api/v1/nodes at setup, not
+ * measured). Returns 0, or -1 with a message on stderr. */
+static int load_nodes(bench *b, const lh_kube_config *cfg) {
+  lh_kube_client *cl = NULL;
+  lh_kube_response r = {0};
+  int rc = -1;
+  if (lh_kube_client_new(cfg, NULL, &cl) || lh_kube_request(cl, "GET", "/api/v1/nodes", NULL, NULL, 0, &r)) {
+    fprintf(stderr, "benchpeer: list nodes: %s %s\n", r.error, r.status.message);
+    goto out;
+  }
+  json_t *doc = json_loadb(r.body, r.len, 0, NULL);
+  json_t *items = json_object_get(doc, "items");
+  size_t n = json_array_size(items);
+  b->nodes = n ? calloc(n, sizeof(char *)) : NULL;
+  for (size_t k = 0; b->nodes && k < n; k++) {
+    const char *nm = json_string_value(json_object_get(json_object_get(json_array_get(items, k), "metadata"), "name"));
+    if (nm && (b->nodes[b->nnodes] = strdup(nm))) b->nnodes++;
+  }
+  json_decref(doc);
+  if (b->nnodes > 0) rc = 0;
+  else fprintf(stderr, "benchpeer: --null-bind: the cluster has no nodes\n");
+out:
+  lh_kube_response_free(&r);
+  lh_kube_client_free(cl);
+  return rc;
+}
+
 /* ---- creates ------------------------------------------------------------------------------ */
 typedef struct creq {
   bench *b;
@@ -147,10 +258,19 @@ static void create_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *
   double t = now_ms();
   p->in_flight--;
   pod_t *pd = &p->pods[c->i];
+  bench *b = c->b;
   if (rc == 0) {
     pd->acked = t;
     p->acked++;
     if (t > p->last_acked) p->last_acked = t;
+    if (b->o.null_bind) {
+      json_t *doc = resp->body ? json_loadb(resp->body, resp->len, 0, NULL) : NULL;
+      const char *uid = json_string_value(json_object_get(json_object_get(doc, "metadata"), "uid"));
+      if (uid && strlen(uid) < sizeof pd->uid) memcpy(pd->uid, uid, strlen(uid) + 1);
+      json_decref(doc);
+      /* backlog runs: the measured pods are bound only once the gate opens */
+      if (!(b->o.backlog && p->id == PH_MEASURED)) bind_enqueue(b, p, c->i);
+    }
   } else {
     pd->failed = 1;
     p->failed++;
@@ -159,9 +279,9 @@ static void create_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *
                lh_kube_strerror(rc), resp->status.code, resp->status.reason,
                resp->status.message[0] ? resp->status.message : resp->error);
   }
-  bench *b = c->b;
   free(c);
   issue_more(b, p);
+  bind_more(b);
 }
 
 /* Keeps in_flight creates outstanding until all n were sent. The send time is taken just before
@@ -243,7 +363,7 @@ static void start_watch(bench *b) {
   lh_kube_list_opts q = {.resource_version = b->rv, .timeout_seconds = 3600, .watch = 1};
   int rc = lh_kube_path(&p, &LH_KUBE_PODS, b->o.ns, NULL, NULL);
   if (!rc) rc = lh_kube_query(&p, &q);
-  lh_kube_watch_opts wo = {LH_WATCH_HTTP_ONLY, 0};
+  lh_kube_watch_opts wo = {.mode = LH_WATCH_HTTP_ONLY};
   if (!rc) rc = lh_kube_watch_start(b->sa, NULL, lh_buf_str(&p), &wo, on_event, on_end, b, &b->watch);
   lh_buf_free(&p);
   b->watch_restart = 0;
@@ -306,6 +426,7 @@ static int phase_init(phase *p, phase_id id, long n) {
 /* Runs one phase: issues its creates and pumps the loop until every created pod is bound, or
  * quiet_s passed without a new binding after the last ack (quiet_s > 0), or the timeout. */
 static double g_cpu0[MAX_CPU_PIDS], g_self0;
+static double g_cpu_create0[MAX_CPU_PIDS], g_cpu_created[MAX_CPU_PIDS]; /* backlog creation phase */
 static double proc_cpu_s(long pid);
 static double g_go; /* backlog runs: when the scheduler was told to start (0: not a backlog run) */
 static void backlog_gate(bench *b, phase *p);
@@ -313,6 +434,8 @@ static void backlog_gate(bench *b, phase *p);
 static void phase_run(bench *b, phase *p, long quiet_s) {
   double start = now_ms(), deadline = start + (double)b->o.timeout_s * 1e3;
   b->cur = p;
+  if (p->id == PH_MEASURED && b->o.backlog)
+    for (int k = 0; k < b->o.ncpu; k++) g_cpu_create0[k] = proc_cpu_s(b->o.cpu_pid[k]);
   issue_more(b, p);
   if (p->id == PH_MEASURED && b->o.backlog) {
     backlog_gate(b, p);
@@ -323,7 +446,9 @@ static void phase_run(bench *b, phase *p, long quiet_s) {
     pump(b, 50);
     double t = now_ms();
     int all_sent = p->next >= p->n && p->in_flight == 0;
-    if (all_sent && (p->bound >= p->acked || b->o.no_wait)) break;
+    /* null scheduler: also wait for the last bind answers, so its counters are complete */
+    int binds_done = !b->o.null_bind || (b->binds_in_flight == 0 && b->bq_head >= b->bq_tail);
+    if (all_sent && ((p->bound >= p->acked && binds_done) || b->o.no_wait)) break;
     /* backlog runs: the scheduler's start (list, sync) must not count as quiet: wait for a binding */
     if (all_sent && quiet_s > 0 && (!g_go || p->bound > 0)) {
       double last = p->last_bound > p->last_acked ? p->last_bound : p->last_acked;
@@ -336,6 +461,12 @@ static void phase_run(bench *b, phase *p, long quiet_s) {
     }
     if (t - last_report > 5000) {
       last_report = t;
+      /* a scheduler that died (crash) would otherwise leave us waiting for the timeout */
+      for (int k = 0; k < b->o.ncpu; k++)
+        if (!strcmp(b->o.cpu_name[k], "scheduler") && proc_cpu_s(b->o.cpu_pid[k]) < 0) {
+          fprintf(stderr, "benchpeer: phase %c: the scheduler (pid %ld) is gone\n", PH_PREFIX[p->id], b->o.cpu_pid[k]);
+          g_stop = 1;
+        }
       fprintf(stderr, "benchpeer: phase %c: %.0f s: sent %ld acked %ld failed %ld bound %ld (watch events %ld)\n",
               PH_PREFIX[p->id], (t - start) / 1e3, p->next, p->acked, p->failed, p->bound, b->watch_events);
     }
@@ -348,6 +479,7 @@ static void phase_run(bench *b, phase *p, long quiet_s) {
  * starts the scheduler. The measurement starts at that moment. */
 static void backlog_gate(bench *b, phase *p) {
   while (!g_stop && (p->next < p->n || p->in_flight > 0)) pump(b, 50);
+  for (int k = 0; k < b->o.ncpu; k++) g_cpu_created[k] = proc_cpu_s(b->o.cpu_pid[k]);
   char path[4096];
   snprintf(path, sizeof path, "%s.created", b->o.backlog);
   FILE *f = fopen(path, "w");
@@ -358,6 +490,11 @@ static void backlog_gate(bench *b, phase *p) {
   double until = now_ms() + 600e3;
   while (!g_stop && access(path, F_OK) != 0 && now_ms() < until) pump(b, 20);
   g_go = now_ms();
+  if (b->o.null_bind) {
+    for (long i = 0; i < p->n; i++)
+      if (p->pods[i].acked) bind_enqueue(b, p, i);
+    bind_more(b);
+  }
   /* CPU accounting of the measured phase starts here (the scheduler's pid is not known to us:
    * run.sh passes --cpu-pid only for processes running already; the scheduler's whole life is
    * inside the measurement anyway) */
@@ -403,6 +540,36 @@ static double proc_cpu_s(long pid) {
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* Nice value of a process (field 19 of /proc/PID/stat); 99 if unreadable. Reported so that a
+ * run where the two schedulers (or their apiservers) ran at different priorities shows it. */
+static long proc_nice(long pid) {
+  char path[64], buf[2048];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 99;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  long ni = 99;
+  /* after ") ": state(3) ... cstime(17) priority(18) nice(19) */
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %ld", &ni) != 1) return 99;
+  return ni;
+}
+
+/* Sum of the CPU seconds of the --cpu-pid processes named "apiserver" and "etcd" between two
+ * samples (-1 if one was unreadable): the apiserver's side of every write. */
+static double api_cpu(const opts *o, const double *c0, const double *c1) {
+  double s = 0;
+  int seen = 0;
+  for (int k = 0; k < o->ncpu; k++)
+    if (!strcmp(o->cpu_name[k], "apiserver") || !strcmp(o->cpu_name[k], "etcd")) {
+      if (c0[k] < 0 || c1[k] < 0) return -1;
+      s += c1[k] - c0[k], seen = 1;
+    }
+  return seen ? s : -1;
+}
+
 /* Events in the namespace (kube-scheduler writes one per binding; lahar one per pending group):
  * these are apiserver writes too. limit=1 returns remainingItemCount. -1 on failure. */
 static long count_events(const lh_kube_config *cfg, const char *ns) {
@@ -443,7 +610,9 @@ static void usage(FILE *f) {
           "  --backlog PATH          create all measured pods first, write PATH.created, wait for PATH.go\n"
           "                          (the caller then starts the scheduler); measure from that moment\n"
           "  --no-wait               measured phase ends when the creates are acknowledged (create rate only)\n"
-          "  --cpu-pid NAME=PID      report PID's CPU seconds during the measured phase (repeatable)\n");
+          "  --cpu-pid NAME=PID      report PID's CPU seconds during the measured phase (repeatable)\n"
+          "  --null-bind             null scheduler: bind every pod itself, round-robin over the nodes\n"
+          "  --bind-in-flight N      concurrent binds of --null-bind (default 256, lahar's default; HTTP/2, 2 connections)\n");
 }
 
 int main(int argc, char **argv) {
@@ -451,15 +620,16 @@ int main(int argc, char **argv) {
   bench *b = &B;
   opts *o = &b->o;
   o->ns = "bench", o->scheduler = "default-scheduler", o->label = "", o->cpu = "100m", o->memory = "500Mi";
-  o->pods = 1000, o->in_flight = 64, o->connections = 2, o->timeout_s = 600, o->http2 = 1;
+  o->pods = 1000, o->in_flight = 64, o->connections = 2, o->timeout_s = 600, o->http2 = 1, o->bind_in_flight = 256;
   enum { O_KC = 256, O_NS, O_SCHED, O_LABEL, O_PODS, O_WARM, O_PROBE, O_CPU, O_MEM, O_GANGS, O_GSIZE, O_QUEUES,
-         O_INFL, O_CONN, O_H1, O_QUIET, O_TO, O_CPUPID, O_NOWAIT, O_BACKLOG, O_HELP };
+         O_INFL, O_CONN, O_H1, O_QUIET, O_TO, O_CPUPID, O_NOWAIT, O_BACKLOG, O_NULL, O_BINFL, O_HELP };
   static const struct option lo[] = {
       {"kubeconfig", 1, 0, O_KC}, {"namespace", 1, 0, O_NS}, {"scheduler-name", 1, 0, O_SCHED},
       {"label", 1, 0, O_LABEL}, {"pods", 1, 0, O_PODS}, {"warmup", 1, 0, O_WARM}, {"probe", 0, 0, O_PROBE},
       {"cpu", 1, 0, O_CPU}, {"memory", 1, 0, O_MEM}, {"gangs", 1, 0, O_GANGS}, {"gang-size", 1, 0, O_GSIZE},
       {"queues", 1, 0, O_QUEUES}, {"in-flight", 1, 0, O_INFL}, {"connections", 1, 0, O_CONN},
       {"http1", 0, 0, O_H1}, {"quiet-s", 1, 0, O_QUIET}, {"timeout-s", 1, 0, O_TO}, {"cpu-pid", 1, 0, O_CPUPID}, {"no-wait", 0, 0, O_NOWAIT}, {"backlog", 1, 0, O_BACKLOG},
+      {"null-bind", 0, 0, O_NULL}, {"bind-in-flight", 1, 0, O_BINFL},
       {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -506,11 +676,14 @@ int main(int argc, char **argv) {
     }
     case O_NOWAIT: o->no_wait = 1; break;
     case O_BACKLOG: o->backlog = optarg; break;
+    case O_NULL: o->null_bind = 1; break;
+    case O_BINFL: o->bind_in_flight = atol(optarg); break;
     case O_HELP: usage(stdout); return 0;
     default: usage(stderr); return 2;
     }
   }
-  if (!o->kubeconfig || o->in_flight < 1 || o->connections < 1 || o->warmup < 0 || o->warmup > 999999) {
+  if (!o->kubeconfig || o->in_flight < 1 || o->connections < 1 || o->warmup < 0 || o->warmup > 999999 ||
+      o->bind_in_flight < 1 || o->bind_in_flight > 100000) {
     usage(stderr);
     return 2;
   }
@@ -539,9 +712,17 @@ int main(int argc, char **argv) {
   b->loop = lh_loop_new();
   lh_kube_async_opts wo = {.max_connections = o->connections, .max_in_flight = o->in_flight, .http2 = o->http2};
   lh_kube_async_opts so = {.max_connections = 2, .max_in_flight = 2};
-  if (!b->loop || lh_kube_async_new(b->loop, cfg, &wo, &b->wa) || lh_kube_async_new(b->loop, cfg, &so, &b->sa)) {
+  /* the null scheduler's binds: own connections, multiplexed like the creates */
+  lh_kube_async_opts bo = {.max_connections = 2, .max_in_flight = o->bind_in_flight, .http2 = 1};
+  if (!b->loop || lh_kube_async_new(b->loop, cfg, &wo, &b->wa) || lh_kube_async_new(b->loop, cfg, &so, &b->sa) ||
+      (o->null_bind && lh_kube_async_new(b->loop, cfg, &bo, &b->ba))) {
     fprintf(stderr, "benchpeer: client setup failed\n");
     return 1;
+  }
+  if (o->null_bind) {
+    b->bq_cap = (o->probe ? 1 : 0) + o->warmup + o->pods;
+    b->bq = calloc((size_t)b->bq_cap, sizeof *b->bq);
+    if (!b->bq || load_nodes(b, cfg)) return 1;
   }
   if (phase_init(&b->ph[PH_PROBE], PH_PROBE, o->probe ? 1 : 0) || phase_init(&b->ph[PH_WARMUP], PH_WARMUP, o->warmup) ||
       phase_init(&b->ph[PH_MEASURED], PH_MEASURED, o->pods))
@@ -653,19 +834,45 @@ int main(int argc, char **argv) {
   for (int k = 0; k < o->ncpu; k++)
     lh_buf_addf(&out, "%s\"%s\":%.1f", k ? "," : "", o->cpu_name[k],
                 g_cpu0[k] >= 0 && cpu1[k] >= 0 ? cpu1[k] - g_cpu0[k] : -1.0);
+  long spid = 0; /* backlog runs: the scheduler's pid, written by the caller after the gate */
   if (o->backlog) { /* the scheduler started after the gate: its whole life is the measurement */
     char pp[4096];
-    long spid = 0;
     snprintf(pp, sizeof pp, "%s.pid", o->backlog);
     FILE *pf = fopen(pp, "r");
-    if (pf && fscanf(pf, "%ld", &spid) == 1 && spid > 0)
-      lh_buf_addf(&out, "%s\"scheduler\":%.1f", o->ncpu ? "," : "", proc_cpu_s(spid));
+    if (pf && (fscanf(pf, "%ld", &spid) != 1 || spid < 1)) spid = 0;
     if (pf) fclose(pf);
+    if (spid > 0) lh_buf_addf(&out, "%s\"scheduler\":%.1f", o->ncpu ? "," : "", proc_cpu_s(spid));
     if (spid > 0 || o->ncpu) lh_buf_adds(&out, ",");
   } else if (o->ncpu) {
     lh_buf_adds(&out, ",");
   }
   lh_buf_addf(&out, "\"benchpeer\":%.1f},", self1 - g_self0);
+  lh_buf_adds(&out, "\"nice\":{");
+  for (int k = 0; k < o->ncpu; k++)
+    lh_buf_addf(&out, "%s\"%s\":%ld", k ? "," : "", o->cpu_name[k], proc_nice(o->cpu_pid[k]));
+  if (spid > 0) lh_buf_addf(&out, "%s\"scheduler\":%ld", o->ncpu ? "," : "", proc_nice(spid));
+  lh_buf_addf(&out, "%s\"benchpeer\":%ld},", o->ncpu || spid > 0 ? "," : "", proc_nice(getpid()));
+  {
+    double api = api_cpu(o, g_cpu0, cpu1);
+    if (api >= 0 && m->bound > 0) lh_buf_addf(&out, "\"api_cpu_ms_per_bound\":%.2f,", api * 1e3 / (double)m->bound);
+  }
+  if (o->backlog && m->acked > 0) {
+    lh_buf_adds(&out, "\"create_cpu_s\":{");
+    for (int k = 0; k < o->ncpu; k++)
+      lh_buf_addf(&out, "%s\"%s\":%.1f", k ? "," : "", o->cpu_name[k],
+                  g_cpu_create0[k] >= 0 && g_cpu_created[k] >= 0 ? g_cpu_created[k] - g_cpu_create0[k] : -1.0);
+    lh_buf_adds(&out, "},");
+    double api = api_cpu(o, g_cpu_create0, g_cpu_created);
+    if (api >= 0) lh_buf_addf(&out, "\"api_cpu_ms_per_create\":%.2f,", api * 1e3 / (double)m->acked);
+  }
+  if (o->null_bind) {
+    double bs = b->bind_last_ok > b->bind_first_sent ? (b->bind_last_ok - b->bind_first_sent) / 1e3 : 0;
+    lh_buf_addf(&out, "\"null_binds\":{\"sent\":%ld,\"ok\":%ld,\"failed\":%ld,\"in_flight\":%ld,\"per_s\":%.1f,"
+                      "\"nodes\":%ld},",
+                b->binds_sent, b->binds_ok, b->binds_failed, o->bind_in_flight, bs > 0 ? (double)b->binds_ok / bs : 0,
+                b->nnodes);
+    if (b->bind_err[0]) fprintf(stderr, "benchpeer: first bind error: %s\n", b->bind_err);
+  }
   lh_buf_addf(&out, "\"events_in_ns\":%ld,", events);
   lh_buf_addf(&out, "\"load1_start\":%.2f,\"load1_end\":%.2f,", load_start, load_end);
   lh_buf_addf(&out, "\"in_flight\":%ld,\"connections\":%ld,\"http2\":%s,\"watch_events\":%ld,\"watch_restarts\":%ld",
@@ -701,6 +908,10 @@ int main(int argc, char **argv) {
   lh_kube_watch_stop(b->watch);
   lh_kube_async_free(b->wa);
   lh_kube_async_free(b->sa);
+  lh_kube_async_free(b->ba);
+  for (long k = 0; k < b->nnodes; k++) free(b->nodes[k]);
+  free(b->nodes);
+  free(b->bq);
   lh_loop_free(b->loop);
   lh_kube_config_free(cfg);
   for (int k = 0; k < 3; k++) free(b->ph[k].pods);
