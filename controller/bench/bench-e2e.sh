@@ -61,6 +61,18 @@ start_lc() {
   for _ in $(seq 1 100); do KUBECONFIG=$KC kubectl get --raw "/apis/scheduling.volcano.sh/v1beta1/namespaces/kube-system/podgroups?limit=1" >/dev/null 2>&1 && break; sleep 0.1; done
 }
 stop_pid() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# wait_idle PID: until the process used < 5% of a CPU over half a second (at most 120 s): the
+# local cluster has finished its own start (opening the database, the in-process simulated
+# nodes listing their pods), as a cluster whose controller restarts has.
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+wait_idle() {
+  local a b
+  for _ in $(seq 1 240); do
+    a=$(cpu_ticks "$1"); sleep 0.5; b=$(cpu_ticks "$1")
+    [ $((b - a)) -lt 3 ] && return 0
+  done
+  return 1
+}
 
 # start_ctl: the release controller with metrics on MPORT; sets CTL_PID and CTL_T0 (ms at exec).
 start_ctl() {
@@ -213,6 +225,7 @@ bench_recovery() {
   "$BIN/lahar-ctlbench" populate --kubeconfig "$KC" --prefix "$run-" --groups 1 --gang 1 --run "$run" >/dev/null \
     || die "probe job"
   watch_binds "$run" 1
+  wait_idle "$LC_PID" || die "the local cluster did not settle"
   start_ctl
   wait $WATCH_PID || die "probe not bound: $(cat "$TMP/watch.json")"
   local last; last=$(jfield "$TMP/watch.json" last_bind_ms)
