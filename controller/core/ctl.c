@@ -115,6 +115,17 @@ static int node_same_for_sched(const json_t *o, const json_t *n) {
          ((!ro && !rn) || (ro && rn && !strcmp(ro, rn)));
 }
 
+int lh_ctl_queue_same_for_sched(const json_t *o, const json_t *n) {
+  const char *so = lh_ctl_jstr(o, "status.state"), *sn = lh_ctl_jstr(n, "status.state");
+  return jsame(jpath(o, "spec", NULL), jpath(n, "spec", NULL)) &&
+         jsame(jpath(o, "metadata", "annotations"), jpath(n, "metadata", "annotations")) &&
+         jsame(jpath(o, "metadata", "deletionTimestamp"), jpath(n, "metadata", "deletionTimestamp")) &&
+         ((!so && !sn) || (so && sn && !strcmp(so, sn)));
+}
+
+/* Every event that cannot change a decision is dropped here: in a backlog run, Queue status
+ * echoes (one per queue write, and a write follows every cycle) kept a cycle running while
+ * thousands of binds waited for the loop. */
 static void own_event(lh_ctl *ctl, lh_ctl_res res, const void *old_obj, const void *new_obj) {
   switch (res) {
   case LH_CTL_PODS:
@@ -122,7 +133,7 @@ static void own_event(lh_ctl *ctl, lh_ctl_res res, const void *old_obj, const vo
     break;
   case LH_CTL_NODES:
     if (old_obj && new_obj && node_same_for_sched(old_obj, new_obj)) break;
-    lh_ctl_trigger_cycle(ctl);
+    lh_sched_trigger(ctl, LH_TRIG_NODE);
     break;
   case LH_CTL_PODGROUPS:
     if (!new_obj && old_obj)
@@ -131,9 +142,17 @@ static void own_event(lh_ctl *ctl, lh_ctl_res res, const void *old_obj, const vo
       lh_queue_ctl_enqueue_all(ctl); /* queue counts by phase change; decisions do not */
       break;
     }
-    /* fall through */
+    lh_sched_trigger(ctl, LH_TRIG_PODGROUP);
+    lh_queue_ctl_enqueue_all(ctl);
+    break;
   case LH_CTL_QUEUES:
-    lh_ctl_trigger_cycle(ctl);
+    if (old_obj && new_obj && lh_ctl_queue_same_for_sched(old_obj, new_obj)) {
+      /* only the counts changed (our write, or someone else's): reconcile this queue, which
+       * rewrites foreign counts and forgets a write it sees arrived; nothing to recount */
+      lh_queue_ctl_enqueue(ctl, lh_ctl_jstr(new_obj, "metadata.name"));
+      break;
+    }
+    lh_sched_trigger(ctl, LH_TRIG_QUEUE);
     lh_queue_ctl_enqueue_all(ctl);
     break;
   default:
@@ -501,7 +520,7 @@ static long le_timer_cb(lh_loop *loop, lh_timer *t, void *data) {
   lh_buf_init(&p, 1024);
   if (!le_path(ctl, &p, 1)) {
     ctl->le_busy = 1;
-    if (lh_kube_async_request(ctl->async, "GET", lh_buf_str(&p), NULL, NULL, 0, le_get_done, ctl))
+    if (lh_kube_async_request(ctl->ctl_async, "GET", lh_buf_str(&p), NULL, NULL, 0, le_get_done, ctl))
       ctl->le_busy = 0;
   }
   lh_buf_free(&p);
@@ -564,7 +583,7 @@ static long tick_cb(lh_loop *loop, lh_timer *t, void *data) {
             lh_kube_cache_len(lh_ctl_cache(ctl, LH_CTL_QUEUES)), lh_kube_cache_len(lh_ctl_cache(ctl, LH_CTL_PODGROUPS)),
             lh_kube_cache_len(lh_ctl_cache(ctl, LH_CTL_JOBS)));
     lh_queue_ctl_on_leading(ctl);
-    lh_ctl_trigger_cycle(ctl);
+    lh_sched_trigger(ctl, LH_TRIG_LEADER);
     recs_kick(ctl);
   }
   ctl->met.n_watch = LH_CTL_NRES;
@@ -624,7 +643,15 @@ int lh_ctl_new(const lh_ctl_opts *o, lh_ctl **out, char *err, size_t errlen) {
   ao.max_in_flight = o->max_binds_in_flight > 0 ? o->max_binds_in_flight : (tls ? 256 : 32);
   ao.max_response = 512u << 20; /* list pages of large objects (default cap 64 MiB) */
   ao.timeout_ms = 120000;       /* a 5000-pod page from a busy server can take > 30 s */
+  /* control writes: a few at a time on their own connections; a lease renewal must not wait
+   * behind binds either, or a busy leader loses its lease */
+  lh_kube_async_opts co = {0};
+  co.http2 = tls;
+  co.max_connections = 2;
+  co.max_in_flight = tls ? 32 : 2;
+  co.timeout_ms = 30000;
   if ((rc = lh_kube_async_new(ctl->loop, ctl->cfg, &ao, &ctl->async)) ||
+      (rc = lh_kube_async_new(ctl->loop, ctl->cfg, &co, &ctl->ctl_async)) ||
       (rc = lh_kube_client_new(ctl->cfg, NULL, &ctl->client))) {
     seterr(err, errlen, "kube client: %s", lh_kube_strerror(rc));
     lh_ctl_free(ctl);
@@ -740,6 +767,7 @@ void lh_ctl_free(lh_ctl *ctl) {
   lh_queue_ctl_free(ctl);
   lh_events_free(ctl);
   lh_kube_async_free(ctl->async); /* callbacks of pending requests run with LH_EKUBE_CLOSED */
+  lh_kube_async_free(ctl->ctl_async);
   lh_kube_wsclient_free(ctl->ws);
   for (int i = 0; i < LH_CTL_NRES; i++) free(ctl->extra[i].h);
   lh_kube_client_free(ctl->client);

@@ -39,7 +39,10 @@ struct lh_ctl {
   char identity[160];
   lh_kube_config *cfg;
   lh_loop *loop;
-  lh_kube_async *async;
+  lh_kube_async *async;       /* informers, binds, evictions, Events */
+  /* control writes (lease, default Queue, Queue/PodGroup status): their own connections and
+   * FIFO, so thousands of outstanding binds cannot hold them back for tens of seconds */
+  lh_kube_async *ctl_async;
   lh_kube_client *client;
   lh_kube_wsclient *ws;
   lh_intern *intern;
@@ -66,6 +69,13 @@ struct lh_ctl {
 };
 
 /* sched.c */
+/* lh_ctl_trigger_cycle with the source counted in lahar_cycle_triggers_total. */
+void lh_sched_trigger(lh_ctl *ctl, lh_met_trigger source);
+/* The merge patch pg_status sends for a PodGroup: status phase, counts and one condition
+ * (Unschedulable with reason as message, or Scheduled). Empty strings are left out: the
+ * apiserver's structural schema check rejects "" in some builds (422). NULL on no memory. */
+json_t *lh_sched_pg_status_patch(const char *phase, int running, int succeeded, int failed,
+                                 const char *reason, const char *ts);
 int lh_sched_new(lh_ctl *ctl, char *err, size_t errlen);
 void lh_sched_free(lh_ctl *ctl);
 void lh_sched_on_leading(lh_ctl *ctl, int leading);
@@ -78,15 +88,20 @@ void lh_sched_podgroup_gone(lh_ctl *ctl, const char *ns, const char *name);
  * last cycle's length), at most 30 s. Pure; exposed for tests. */
 long lh_sched_idle_resync_ms(long resync_ms, uint64_t last_cycle_ms);
 /* 1 when a PodGroup update changed nothing but a status whose phase is the one this controller
- * last wrote for it, and either kept the phase or set Running/Unknown: our own write coming
- * back, which no decision depends on (the snapshot derives those phases from placed pods). */
+ * last wrote for it, and either kept the phase (as the snapshot reads it) or set
+ * Running/Unknown: our own write coming back, which no decision depends on (the snapshot derives those phases from placed pods). */
 int lh_sched_podgroup_own_write(lh_ctl *ctl, const json_t *old_obj, const json_t *new_obj);
+/* The phase rule of lh_sched_podgroup_own_write: 1 when the snapshot cannot tell old_phase
+ * from new_phase (either may be NULL: no status yet), or new_phase is Running/Unknown. Pure. */
+int lh_sched_pg_phase_same_for_sched(const char *old_phase, const char *new_phase);
 /* name -> [deserved cpu,mem,gpu, allocated cpu,mem,gpu] of the last cycle (borrowed), or NULL. */
 const json_t *lh_sched_queue_shares(lh_ctl *ctl);
 /* queue.c */
 int lh_queue_ctl_new(lh_ctl *ctl);
 void lh_queue_ctl_free(lh_ctl *ctl);
 void lh_queue_ctl_enqueue_all(lh_ctl *ctl);
+/* Queues the status reconcile of one queue, without a recount of the group counts. */
+void lh_queue_ctl_enqueue(lh_ctl *ctl, const char *name);
 void lh_queue_ctl_on_leading(lh_ctl *ctl);
 /* events.c */
 int lh_events_new(lh_ctl *ctl);
@@ -94,6 +109,10 @@ void lh_events_free(lh_ctl *ctl);
 /* http.c */
 int lh_http_start(lh_ctl *ctl, const char *listen, char *err, size_t errlen);
 void lh_http_free(lh_ctl *ctl);
+
+/* ctl.c: 1 when a Queue update leaves spec, annotations, deletionTimestamp and status.state as
+ * they were (what the snapshot reads): lahar's own status writes coming back. Pure. */
+int lh_ctl_queue_same_for_sched(const json_t *old_obj, const json_t *new_obj);
 
 /* ctl.c: refreshes the cache size gauges of ctl->met (walks the caches). */
 void lh_ctl_update_cache_metrics(lh_ctl *ctl);

@@ -67,14 +67,37 @@ typedef struct ev_req {
   lh_ctl *ctl;
   char *aggkey;
   int patch;
+  /* for a patch: the whole Event and its collection path, created instead when the patch
+   * answers 404 (the apiserver dropped the Event: its TTL, or a compaction), as client-go's
+   * recorder does */
+  char *create_body;
+  char *create_path;
 } ev_req;
 
+static void ev_req_free(ev_req *r) {
+  free(r->aggkey);
+  free(r->create_body);
+  free(r->create_path);
+  free(r);
+}
+
 static void ev_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
-  (void)a;
   ev_req *r = data;
   if (rc != LH_EKUBE_CLOSED) {
     lh_events *e = r->ctl->events;
     e->in_flight--;
+    if (rc == LH_EKUBE_HTTP && r->patch && resp->status.code == 404 && r->create_body && r->create_path) {
+      /* same request object, now a create: its callback counts it as created */
+      LH_DEBUG(C, "event to aggregate is gone: creating it again");
+      r->patch = 0;
+      if (!lh_kube_async_request(a, "POST", r->create_path, "application/json", r->create_body,
+                                 strlen(r->create_body), ev_done, r)) {
+        e->in_flight++;
+        return;
+      }
+      rc = LH_EKUBE_NOMEM;
+      r->patch = 1;
+    }
     if (rc) {
       r->ctl->met.events_failed++;
       LH_DEBUG(C, "event post failed: %s %d %s", lh_kube_strerror(rc), resp->status.code, resp->status.reason);
@@ -82,8 +105,7 @@ static void ev_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data
     } else if (r->patch) r->ctl->met.events_aggregated++;
     else r->ctl->met.events_posted++;
   }
-  free(r->aggkey);
-  free(r);
+  ev_req_free(r);
 }
 
 static void rfc3339(int64_t wall_ms, char *out, size_t n) {
@@ -91,6 +113,26 @@ static void rfc3339(int64_t wall_ms, char *out, size_t n) {
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The core/v1 Event as created (or created again after a 404 on its aggregation patch). */
+static char *event_body(lh_ctl *ctl, const lh_ctl_ref *obj, const char *ns, const char *name, const char *type,
+                        const char *reason, const char *msg, json_int_t count, const char *first_ts,
+                        const char *last_ts) {
+  json_t *inv = json_pack("{s:s, s:s, s:s}", "kind", obj->kind, "apiVersion", obj->api_version ? obj->api_version : "v1",
+                          "name", obj->name);
+  if (inv && obj->ns && *obj->ns) json_object_set_new(inv, "namespace", json_string(obj->ns));
+  if (inv && obj->uid && *obj->uid) json_object_set_new(inv, "uid", json_string(obj->uid));
+  json_t *ev = inv ? json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:I, s:s, s:s}",
+                               "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace", ns,
+                               "involvedObject", inv, "type", type, "reason", reason, "message", msg, "source",
+                               "component", "lahar-controller", "reportingComponent", "lahar-controller",
+                               "reportingInstance", ctl->identity, "count", count, "firstTimestamp", first_ts,
+                               "lastTimestamp", last_ts)
+                   : NULL;
+  char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+  json_decref(ev);
+  return body;
 }
 
 int lh_ctl_event(lh_ctl *ctl, const lh_ctl_ref *obj, const char *type, const char *reason,
@@ -141,28 +183,24 @@ int lh_ctl_event(lh_ctl *ctl, const lh_ctl_ref *obj, const char *type, const cha
     body = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
     r->patch = 1;
+    char first[40];
+    rfc3339((int64_t)json_integer_value(json_array_get(ag, 2)), first, sizeof(first));
+    const char *evname = json_string_value(json_array_get(ag, 0));
+    r->create_body = event_body(ctl, obj, ns, evname, type, reason, msg, count, first, ts);
+    lh_buf cpath;
+    lh_buf_init(&cpath, 512);
+    if (!lh_buf_addf(&cpath, "/api/v1/namespaces/%s/events", ns)) r->create_path = strdup(lh_buf_str(&cpath));
+    lh_buf_free(&cpath);
     rc = lh_buf_addf(&path, "/api/v1/namespaces/%s/events/", ns);
-    if (!rc) rc = lh_kube_escape(&path, json_string_value(json_array_get(ag, 0)));
-    if (!rc && body)
+    if (!rc) rc = lh_kube_escape(&path, evname);
+    if (!rc && body && r->create_body && r->create_path)
       rc = lh_kube_async_request(ctl->async, "PATCH", lh_buf_str(&path), lh_kube_patch_content_type(LH_PATCH_MERGE),
                                  body, strlen(body), ev_done, r);
     else rc = LH_EKUBE_NOMEM;
   } else {
     char name[400];
     snprintf(name, sizeof(name), "%.200s.%llx", obj->name, (unsigned long long)wall * 1000000ull + (now % 1000000ull));
-    json_t *inv = json_pack("{s:s, s:s, s:s}", "kind", obj->kind, "apiVersion", obj->api_version ? obj->api_version : "v1",
-                            "name", obj->name);
-    if (inv && obj->ns && *obj->ns) json_object_set_new(inv, "namespace", json_string(obj->ns));
-    if (inv && obj->uid) json_object_set_new(inv, "uid", json_string(obj->uid));
-    json_t *ev = inv ? json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, s:s}",
-                                 "apiVersion", "v1", "kind", "Event", "metadata", "name", name, "namespace", ns,
-                                 "involvedObject", inv, "type", type, "reason", reason, "message", msg,
-                                 "source", "component", "lahar-controller", "reportingComponent", "lahar-controller",
-                                 "reportingInstance", ctl->identity, "count", 1, "firstTimestamp", ts,
-                                 "lastTimestamp", ts)
-                     : NULL;
-    body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-    json_decref(ev);
+    body = event_body(ctl, obj, ns, name, type, reason, msg, 1, ts, ts);
     if (json_object_size(e->agg) > MAX_KEYS) json_object_clear(e->agg);
     json_object_set_new(e->agg, akey, json_pack("[s,i,I,I]", name, 1, (json_int_t)wall, (json_int_t)now));
     rc = lh_buf_addf(&path, "/api/v1/namespaces/%s/events", ns);
@@ -174,8 +212,7 @@ int lh_ctl_event(lh_ctl *ctl, const lh_ctl_ref *obj, const char *type, const cha
   lh_buf_free(&path);
   free(body);
   if (rc) {
-    free(r->aggkey);
-    free(r);
+    ev_req_free(r);
     ctl->met.events_failed++;
     return 1;
   }

@@ -7,6 +7,9 @@
 const double LH_MET_BUCKETS[LH_MET_NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                 0.05,   0.1,   0.25,   0.5,   1,    2.5};
 
+const char *const LH_MET_TRIGGER_NAMES[LH_TRIG_N] = {
+    "pod", "node", "podgroup", "queue", "bind_failed", "expired", "leader", "resync", "other"};
+
 void lh_metrics_init(lh_metrics *m) { memset(m, 0, sizeof(*m)); }
 
 static void free_queues(lh_met_queue *q, size_t n) {
@@ -134,6 +137,12 @@ int lh_metrics_render(const lh_metrics *m, lh_buf *b) {
   CHK(lh_buf_addf(b, "lahar_events_total{outcome=\"failed\"} %llu\n", m->events_failed));
   CHK(head(b, "lahar_cycles_total", "counter", "Scheduling cycles run."));
   CHK(lh_buf_addf(b, "lahar_cycles_total %llu\n", m->cycles));
+  CHK(head(b, "lahar_cycle_triggers_total", "counter", "Requests for a scheduling cycle by source "
+           "(several within one debounce window make one cycle; resync counts cycles run with "
+           "no change signalled)."));
+  for (int i = 0; i < LH_TRIG_N && !rc; i++)
+    CHK(lh_buf_addf(b, "lahar_cycle_triggers_total{source=\"%s\"} %llu\n", LH_MET_TRIGGER_NAMES[i],
+                    m->cycle_triggers[i]));
   CHK(head(b, "lahar_leader", "gauge", "1 while this replica holds the lease (or runs without "
            "leader election)."));
   CHK(lh_buf_addf(b, "lahar_leader %d\n", m->leader));

@@ -13,6 +13,22 @@
 #define LH_MET_NBUCKETS 12
 extern const double LH_MET_BUCKETS[LH_MET_NBUCKETS]; /* cycle duration bounds, seconds */
 
+/* What asked for a scheduling cycle (lahar_cycle_triggers_total{source=...}): informer events
+ * that may change a decision, lahar's own retries, and resyncs with nothing changed. */
+typedef enum lh_met_trigger {
+  LH_TRIG_POD,
+  LH_TRIG_NODE,
+  LH_TRIG_PODGROUP,
+  LH_TRIG_QUEUE,
+  LH_TRIG_BIND_FAILED,  /* a bind failed: the pod is pending again */
+  LH_TRIG_EXPIRED,      /* an in-flight bind or eviction was forgotten (housekeeping) */
+  LH_TRIG_LEADER,       /* became leader / informers synced */
+  LH_TRIG_RESYNC,       /* a resync timer ran a cycle with no change signalled */
+  LH_TRIG_OTHER,        /* lh_ctl_trigger_cycle from other modules */
+  LH_TRIG_N
+} lh_met_trigger;
+extern const char *const LH_MET_TRIGGER_NAMES[LH_TRIG_N];
+
 typedef struct lh_met_queue {
   char *name;           /* owned */
   int64_t deserved[3];  /* cpu milli, memory bytes, gpu */
@@ -22,6 +38,7 @@ typedef struct lh_met_queue {
 
 typedef struct lh_metrics {
   unsigned long long cycles;
+  unsigned long long cycle_triggers[LH_TRIG_N];
   unsigned long long cycle_buckets[LH_MET_NBUCKETS]; /* non-cumulative counts per bucket */
   unsigned long long cycle_count;
   double cycle_sum;                                   /* seconds */

@@ -216,7 +216,7 @@ static int reconcile(lh_ctl *ctl, const char *key, void *data) {
   if (!rc) {
     r->ctl = ctl;
     snprintf(r->name, sizeof(r->name), "%s", key);
-    rc = lh_kube_async_request(lh_ctl_async(ctl), "PATCH", lh_buf_str(&p), lh_kube_patch_content_type(LH_PATCH_MERGE),
+    rc = lh_kube_async_request(ctl->ctl_async, "PATCH", lh_buf_str(&p), lh_kube_patch_content_type(LH_PATCH_MERGE),
                                body, strlen(body), patch_done, r);
   }
   if (rc) free(r);
@@ -257,6 +257,11 @@ void lh_queue_ctl_enqueue_all(lh_ctl *ctl) {
   lh_kube_cache_each(lh_ctl_cache(ctl, LH_CTL_QUEUES), enq, ctl->qctl->rec);
 }
 
+void lh_queue_ctl_enqueue(lh_ctl *ctl, const char *name) {
+  if (!ctl->qctl || !ctl->qctl->rec || !name || !ctl->leading) return;
+  lh_ctl_enqueue_after(ctl->qctl->rec, name, QUEUE_STATUS_DELAY_MS);
+}
+
 static void create_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *data) {
   (void)a;
   lh_ctl *ctl = data;
@@ -280,7 +285,7 @@ void lh_queue_ctl_on_leading(lh_ctl *ctl) {
   lh_buf p;
   lh_buf_init(&p, 256);
   if (lh_kube_path(&p, &LH_KUBE_VOLCANO_QUEUES, NULL, NULL, NULL) ||
-      lh_kube_async_request(lh_ctl_async(ctl), "POST", lh_buf_str(&p), "application/json", body, sizeof(body) - 1,
+      lh_kube_async_request(ctl->ctl_async, "POST", lh_buf_str(&p), "application/json", body, sizeof(body) - 1,
                             create_done, ctl))
     qc->default_done = 0;
   lh_buf_free(&p);

@@ -125,7 +125,7 @@ static void bind_done(lh_kube_async *a, int rc, lh_kube_response *resp, void *da
     /* 409: already bound (by us before a restart, or someone else): the cache will show where.
      * 404: the pod is gone. Others: retry on a later cycle. Either way stop counting it here. */
     json_object_del(s->inflight, b->uid);
-    lh_ctl_trigger_cycle(ctl);
+    lh_sched_trigger(ctl, LH_TRIG_BIND_FAILED);
   }
   free(b);
 }
@@ -231,6 +231,26 @@ static void rfc3339(char *out, size_t n) {
   strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Sets key to v when v is a non-empty string (see lh_sched_pg_status_patch). */
+static void set_nonempty(json_t *o, const char *key, const char *v) {
+  if (o && v && *v) json_object_set_new(o, key, json_string(v));
+}
+
+json_t *lh_sched_pg_status_patch(const char *phase, int running, int succeeded, int failed,
+                                 const char *reason, const char *ts) {
+  json_t *cond = json_object();
+  set_nonempty(cond, "type", reason ? "Unschedulable" : "Scheduled");
+  set_nonempty(cond, "status", "True");
+  set_nonempty(cond, "reason", reason ? "NotEnoughResources" : "tasks-scheduled");
+  set_nonempty(cond, "message", reason);
+  set_nonempty(cond, "lastTransitionTime", ts);
+  json_t *st = cond ? json_pack("{s:i, s:i, s:i, s:[o]}", "running", running, "succeeded", succeeded, "failed",
+                                failed, "conditions", cond)
+                    : NULL;
+  set_nonempty(st, "phase", phase);
+  return st ? json_pack("{s:o}", "status", st) : NULL;
+}
+
 /* Writes a PodGroup's status (merge patch of the object: crds/ declares no status subresource
  * for PodGroups, so /status answers 404 there) when it differs from what we last wrote. */
 static void pg_status(lh_ctl *ctl, const lh_snap_group *g, const char *phase, int running,
@@ -249,16 +269,7 @@ static void pg_status(lh_ctl *ctl, const lh_snap_group *g, const char *phase, in
   if (!lh_ctl_podgroup(ctl, g->ns, g->name)) return; /* deleted meanwhile: nothing to write */
   char ts[40];
   rfc3339(ts, sizeof(ts));
-  json_t *cond;
-  if (reason)
-    cond = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "Unschedulable", "status", "True", "reason",
-                     "NotEnoughResources", "message", reason, "lastTransitionTime", ts);
-  else
-    cond = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "Scheduled", "status", "True", "reason",
-                     "tasks-scheduled", "message", "", "lastTransitionTime", ts);
-  json_t *patch = cond ? json_pack("{s:{s:s, s:i, s:i, s:i, s:[o]}}", "status", "phase", phase, "running", running,
-                                   "succeeded", g->succeeded, "failed", g->failed, "conditions", cond)
-                       : NULL;
+  json_t *patch = lh_sched_pg_status_patch(phase, running, g->succeeded, g->failed, reason, ts);
   char *body = patch ? json_dumps(patch, JSON_COMPACT) : NULL;
   json_decref(patch);
   lh_buf p;
@@ -268,8 +279,8 @@ static void pg_status(lh_ctl *ctl, const lh_snap_group *g, const char *phase, in
   if (!rc) {
     r->ctl = ctl;
     snprintf(r->key, sizeof(r->key), "%s", key);
-    rc = lh_kube_async_request(ctl->async, "PATCH", lh_buf_str(&p), lh_kube_patch_content_type(LH_PATCH_MERGE), body,
-                               strlen(body), pg_done, r);
+    rc = lh_kube_async_request(ctl->ctl_async, "PATCH", lh_buf_str(&p), lh_kube_patch_content_type(LH_PATCH_MERGE),
+                               body, strlen(body), pg_done, r);
   }
   if (rc) free(r);
   else json_object_set_new(s->written, key, json_string(sig));
@@ -442,15 +453,19 @@ static long sched_timer_cb(lh_loop *loop, lh_timer *t, void *data) {
     uint64_t now = lh_ctl_now(ctl);
     if (due > now) return (long)(due - now);
   }
+  if (!s->changed) ctl->met.cycle_triggers[LH_TRIG_RESYNC]++;
   run_cycle(ctl);
   return LH_TIMER_STOP; /* run_cycle re-arms the resync timer when needed */
 }
 
+void lh_ctl_trigger_cycle(lh_ctl *ctl) { lh_sched_trigger(ctl, LH_TRIG_OTHER); }
+
 /* Debounce: the first change arms the timer debounce_ms ahead; later changes do not move it
  * (so a stream of changes cannot starve the cycle); cycles are at least min_interval apart. */
-void lh_ctl_trigger_cycle(lh_ctl *ctl) {
+void lh_sched_trigger(lh_ctl *ctl, lh_met_trigger source) {
   lh_sched *s = ctl->sched;
   if (!s || !ctl->started || !ctl->leading) return;
+  if ((int)source >= 0 && source < LH_TRIG_N) ctl->met.cycle_triggers[source]++;
   s->changed = 1;
   uint64_t now = lh_ctl_now(ctl);
   long delay = ctl->o.cycle_debounce_ms;
@@ -469,7 +484,7 @@ void lh_sched_on_leading(lh_ctl *ctl, int leading) {
     json_object_clear(s->evsent);
     return;
   }
-  lh_ctl_trigger_cycle(ctl);
+  lh_sched_trigger(ctl, LH_TRIG_LEADER);
 }
 
 /* What of a pod the snapshot reads and may change: where it runs, whether it finished, whether
@@ -505,8 +520,26 @@ void lh_sched_pod_changed(lh_ctl *ctl, const lh_pod *o, const lh_pod *n) {
   /* what changes a decision: our pods; other pods only when bound (node usage) */
   if (mine || p->node || (o && o->node)) {
     if (n && o && pod_same_for_sched(o, n)) return;
-    lh_ctl_trigger_cycle(ctl);
+    lh_sched_trigger(ctl, LH_TRIG_POD);
   }
+}
+
+/* How snap.c reads a PodGroup phase: no phase and any unknown one are Pending. */
+static char phase_class(const char *ph) {
+  if (!ph) return 'P';
+  if (!strcmp(ph, "Running")) return 'R';
+  if (!strcmp(ph, "Inqueue") || !strcmp(ph, "Unknown")) return 'I';
+  if (!strcmp(ph, "Completed")) return 'C';
+  return 'P';
+}
+
+int lh_sched_pg_phase_same_for_sched(const char *old_phase, const char *new_phase) {
+  if (!new_phase) return 0;
+  /* the snapshot derives Running/Unknown from placed pods (snap.c) */
+  if (!strcmp(new_phase, "Running") || !strcmp(new_phase, "Unknown")) return 1;
+  /* no phase -> Pending (a new group's first status) reads the same; any other change
+   * (Inqueue: admitted; Completed: leaves the snapshot) is one the core must see */
+  return phase_class(old_phase) == phase_class(new_phase);
 }
 
 int lh_sched_podgroup_own_write(lh_ctl *ctl, const json_t *o, const json_t *n) {
@@ -523,9 +556,7 @@ int lh_sched_podgroup_own_write(lh_ctl *ctl, const json_t *o, const json_t *n) {
   const char *ns = lh_ctl_jstr(n, "metadata.namespace"), *name = lh_ctl_jstr(n, "metadata.name");
   const char *phase = lh_ctl_jstr(n, "status.phase"), *ophase = lh_ctl_jstr(o, "status.phase");
   if (!ns || !name || !phase) return 0;
-  /* the snapshot derives Running/Unknown from placed pods (snap.c); any other phase change
-   * (Inqueue: admitted; Completed: leaves the snapshot) is a change the core must see */
-  if (!(ophase && !strcmp(ophase, phase)) && strcmp(phase, "Running") && strcmp(phase, "Unknown")) return 0;
+  if (!lh_sched_pg_phase_same_for_sched(ophase, phase)) return 0;
   char key[600];
   snprintf(key, sizeof(key), "%s/%s", ns, name);
   const char *sig = json_string_value(json_object_get(s->written, key));
@@ -563,10 +594,10 @@ void lh_sched_housekeeping(lh_ctl *ctl) {
                                                         expired(s->inflight, k, v, now, INFLIGHT_TTL_MS, 1)) {
     LH_WARN(C, "bind of pod uid %s not seen in the cache after %ds: forgetting it", k, INFLIGHT_TTL_MS / 1000);
     json_object_del(s->inflight, k);
-    lh_ctl_trigger_cycle(ctl); /* the pod looks pending again */
+    lh_sched_trigger(ctl, LH_TRIG_EXPIRED); /* the pod looks pending again */
   }
   json_object_foreach_safe(s->evicting, tmp, k, v) if (expired(s->evicting, k, v, now, EVICT_TTL_MS, 0)) {
     json_object_del(s->evicting, k);
-    lh_ctl_trigger_cycle(ctl); /* its eviction may be issued again */
+    lh_sched_trigger(ctl, LH_TRIG_EXPIRED); /* its eviction may be issued again */
   }
 }

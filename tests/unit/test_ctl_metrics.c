@@ -23,6 +23,8 @@ static void t_render(void **s) {
   q->allocated[1] = 1024;
   q->pending_groups = 2;
   lh_metrics_set_queues(&m, q, 1);
+  m.cycle_triggers[LH_TRIG_QUEUE] = 4;
+  m.cycle_triggers[LH_TRIG_RESYNC] = 2;
   m.n_watch = 1;
   m.watch_names[0] = "pods";
   m.watch_restarts[0] = 3;
@@ -42,6 +44,10 @@ static void t_render(void **s) {
   assert_non_null(strstr(t, "# TYPE lahar_binds_total counter\nlahar_binds_total 7\n"));
   assert_non_null(strstr(t, "lahar_bind_failures_total{reason=\"conflict\"} 1\n"));
   assert_non_null(strstr(t, "lahar_watch_restarts_total{resource=\"pods\"} 3\n"));
+  assert_non_null(strstr(t, "# TYPE lahar_cycle_triggers_total counter\n"));
+  assert_non_null(strstr(t, "lahar_cycle_triggers_total{source=\"queue\"} 4\n"));
+  assert_non_null(strstr(t, "lahar_cycle_triggers_total{source=\"resync\"} 2\n"));
+  assert_non_null(strstr(t, "lahar_cycle_triggers_total{source=\"pod\"} 0\n"));
   /* every non-comment line is "name{labels} value" or "name value" */
   for (const char *l = t; *l;) {
     const char *nl = strchr(l, '\n');
