@@ -674,9 +674,12 @@ static json_t *build_status(const status_in *in) {
   rfc3339(ts, in->now);
   json_t *state;
   if (trans) {
-    state = json_pack("{s:s, s:s, s:s, s:s}", "phase", lh_job_phase_name(in->out->phase), "reason",
-                      in->reason ? in->reason : "", "message", in->message ? in->message : "",
-                      "lastTransitionTime", ts);
+    /* reason and message are omitempty in Volcano's JobState; an empty string would also be
+     * refused by apiservers built with Go 1.19 (see hack/realkube/build-zerofix.sh) */
+    state = json_pack("{s:s}", "phase", lh_job_phase_name(in->out->phase));
+    if (state && in->reason && *in->reason) json_object_set_new(state, "reason", json_string(in->reason));
+    if (state && in->message && *in->message) json_object_set_new(state, "message", json_string(in->message));
+    if (state) json_object_set_new(state, "lastTransitionTime", json_string(ts));
   } else {
     state = json_is_object(old_state) ? json_deep_copy(old_state) : json_object();
     if (state) json_object_set_new(state, "phase", json_string(lh_job_phase_name(in->out->phase)));
