@@ -25,6 +25,7 @@
 
 struct lh_sched {
   lh_conf *conf;
+  lh_snap_cache *snapcache; /* node facts kept across cycles by resourceVersion (snap.h) */
   lh_timer timer;
   uint64_t last_end;   /* end of the last cycle (loop ms, read after the cycle) */
   uint64_t last_ms;    /* how long the last cycle took (ms) */
@@ -81,6 +82,7 @@ void lh_sched_free(lh_ctl *ctl) {
   lh_sched *s = ctl->sched;
   if (!s) return;
   if (ctl->loop) lh_timer_stop(&s->timer);
+  lh_snap_cache_free(s->snapcache);
   lh_conf_free(s->conf);
   json_decref(s->inflight), json_decref(s->evicting), json_decref(s->written);
   json_decref(s->evsent), json_decref(s->shares);
@@ -323,7 +325,8 @@ static void run_cycle(lh_ctl *ctl) {
                       lh_ctl_cache(ctl, LH_CTL_QUEUES), lh_ctl_cache(ctl, LH_CTL_PODGROUPS),
                       ctl->o.scheduler_name, ctl->o.default_cluster, inflight_fn, s};
   lh_snap sn;
-  int rc = lh_snap_build(&in, &sn);
+  if (!s->snapcache) s->snapcache = lh_snap_cache_new(); /* NULL (no memory): an uncached build */
+  int rc = lh_snap_build_cached(&in, s->snapcache, &sn);
   if (rc) {
     LH_ERROR(C, "snapshot: %s", lh_kube_strerror(rc));
     return;

@@ -1,6 +1,7 @@
 /* snap.c — informer caches -> lh_snapshot (see snap.h for the model mapping).
  * Sections: helpers (quantities, times, sorted cache views) · pods pre-pass (foreign usage,
- * group membership) · clusters and nodes · queues (hierarchy) · groups · tasks.
+ * group membership) · clusters and nodes (with the per-node facts cache, lh_snap_cache) ·
+ * queues (hierarchy) · groups · tasks.
  */
 #include "kube/pod.h"
 #include "scheduler/lahar_sched.h"
@@ -149,6 +150,7 @@ typedef struct bstate {
   json_t *nodeidx;   /* node name -> [cluster, node index or -1 (serverless)] */
   json_t *groupidx;  /* "ns/name" of PodGroups -> core group index */
   json_t *gprio;     /* "ns/name" -> [highest priority of its pods, pods placed and live] */
+  lh_snap_cache *cache; /* NULL: nothing kept across builds */
   size_t gcap, tcap;
 } bstate;
 
@@ -190,8 +192,50 @@ static void sub_foreign(bstate *b, const char *node, lh_res *r, int32_t *max_pod
 }
 
 /* ---- clusters and nodes ------------------------------------------------------------------ */
+/* The facts of one Node object. Every string and both arrays live in buf (one allocation), so
+ * an entry can move between cycles without the informer's object it came from. */
+typedef struct nfacts {
+  char *buf;
+  const char *key, *rv;  /* cache key; resourceVersion (NULL: never reused) */
+  const char *name;      /* NULL: malformed, skipped */
+  const char *cluster;   /* NULL: the input's default cluster */
+  int serverless, bad;   /* bad: no name or a bad allocatable quantity (skipped) */
+  lh_res alloc;          /* allocatable, before other schedulers' usage */
+  int32_t max_pods;      /* likewise */
+  int unsched;           /* cordoned or not Ready */
+  lh_kv *labels;
+  size_t nl;
+  lh_taint *taints;
+  size_t nt;
+} nfacts;
+
+struct lh_snap_cache {
+  nfacts *nodes; /* sorted by key: the previous build's sorted node view */
+  size_t nnodes;
+  size_t reused, parsed;
+};
+
+static void nfacts_free(nfacts *f) {
+  free(f->buf);
+  memset(f, 0, sizeof(*f));
+}
+
+lh_snap_cache *lh_snap_cache_new(void) { return calloc(1, sizeof(lh_snap_cache)); }
+
+void lh_snap_cache_free(lh_snap_cache *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->nnodes; i++) nfacts_free(&c->nodes[i]);
+  free(c->nodes);
+  free(c);
+}
+
+void lh_snap_cache_stats(const lh_snap_cache *c, size_t *reused, size_t *parsed) {
+  *reused = c ? c->reused : 0;
+  *parsed = c ? c->parsed : 0;
+}
+
 typedef struct nodeinfo {
-  const json_t *obj;
+  const nfacts *f;
   const char *name;
   const char *cluster;
   int serverless;
@@ -222,47 +266,150 @@ static lh_effect effect_of(const char *e) {
   return LH_EFFECT_NO_SCHEDULE;
 }
 
-static int build_nodes(bstate *b) {
-  kv_vec v;
-  int rc = sorted(b->in->nodes, &v);
-  if (rc) return rc;
-  nodeinfo *ni = calloc(v.n ? v.n : 1, sizeof(*ni));
-  if (!ni) return free(v.a), LH_EKUBE_NOMEM;
-  size_t n = 0;
-  for (size_t i = 0; i < v.n; i++) {
-    const json_t *o = v.a[i].obj;
-    const char *name = jstr2(o, "metadata", "name");
-    if (!name) {
-      b->out->skipped++;
-      continue;
-    }
-    const json_t *labels = jget(o, "metadata", "labels");
-    const char *sl = jstr2(labels, "lahar.io/serverless", NULL);
-    ni[n].obj = o;
-    ni[n].name = name;
-    ni[n].serverless = sl && !strcmp(sl, "true");
-    const char *cl = ni[n].serverless ? jstr2(labels, "lahar.io/serverless-pool", NULL)
-                                      : jstr2(labels, "lahar.io/cluster", NULL);
-    ni[n].cluster = cl && *cl ? cl : ni[n].serverless ? name : b->in->default_cluster;
-    n++;
-  }
-  qsort(ni, n, sizeof(*ni), ni_cmp);
-  lh_snapshot *s = b->out->snap;
-  rc = 0;
-  const char *prev = NULL;
-  int cidx = -1;
-  for (size_t i = 0; i < n && !rc; i++) {
-    lh_res alloc;
-    const json_t *al = jget(ni[i].obj, "status", "allocatable");
-    if (res_list(al, 0, &alloc)) {
-      LH_WARN(C, "node %s: bad allocatable quantity, skipped", ni[i].name);
-      b->out->skipped++;
-      continue;
+static size_t zlen(const char *s) { return s ? strlen(s) + 1 : 0; }
+static const char *zput(char **p, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  memcpy(*p, s, n);
+  const char *r = *p;
+  *p += n;
+  return r;
+}
+
+/* Reads one Node object into f (the only place node JSON is read). */
+static int parse_node(const char *key, const json_t *o, nfacts *f) {
+  memset(f, 0, sizeof(*f));
+  const char *name = jstr2(o, "metadata", "name");
+  const char *rv = jstr2(o, "metadata", "resourceVersion");
+  const json_t *labels = jget(o, "metadata", "labels");
+  const json_t *spec = json_object_get(o, "spec");
+  const json_t *taints = json_object_get(spec, "taints");
+  const char *sl = jstr2(labels, "lahar.io/serverless", NULL);
+  f->serverless = sl && !strcmp(sl, "true");
+  const char *cl = f->serverless ? jstr2(labels, "lahar.io/serverless-pool", NULL)
+                                 : jstr2(labels, "lahar.io/cluster", NULL);
+  if (!cl || !*cl) cl = f->serverless ? name : NULL;
+  f->bad = !name;
+  f->max_pods = 110;
+  if (name) {
+    const json_t *al = jget(o, "status", "allocatable");
+    if (res_list(al, 0, &f->alloc)) {
+      LH_WARN(C, "node %s: bad allocatable quantity, skipped", name);
+      f->bad = 1;
     }
     int64_t pods = 110;
     const json_t *pv = json_object_get(al, "pods");
     if (pv && lh_snap_qty(pv, 0, &pods)) pods = 110;
-    int32_t max_pods = pods > 0 && pods < INT32_MAX ? (int32_t)pods : 110;
+    f->max_pods = pods > 0 && pods < INT32_MAX ? (int32_t)pods : 110;
+    f->unsched = json_is_true(json_object_get(spec, "unschedulable")) || !node_ready(o);
+  }
+  /* sizes first, then one allocation: arrays, then strings */
+  size_t nl = 0, nt = 0, bytes = zlen(key) + zlen(rv) + zlen(name) + zlen(cl), j;
+  const char *lk;
+  const json_t *lv, *tv;
+  if (!f->bad) {
+    json_object_foreach((json_t *)labels, lk, lv) if (json_is_string(lv)) {
+      nl++;
+      bytes += zlen(lk) + zlen(json_string_value(lv));
+    }
+    json_array_foreach(taints, j, tv) {
+      const char *tk = jstr2(tv, "key", NULL);
+      if (!tk) continue;
+      nt++;
+      bytes += zlen(tk) + zlen(jstr2(tv, "value", NULL));
+    }
+  }
+  size_t hdr = nl * sizeof(lh_kv) + nt * sizeof(lh_taint);
+  f->buf = malloc(hdr + bytes);
+  if (!f->buf) return LH_EKUBE_NOMEM;
+  f->labels = (lh_kv *)f->buf;
+  f->taints = (lh_taint *)(f->buf + nl * sizeof(lh_kv));
+  char *p = f->buf + hdr;
+  f->key = zput(&p, key);
+  f->rv = zput(&p, rv);
+  f->name = zput(&p, name);
+  f->cluster = zput(&p, cl);
+  if (f->bad) return 0;
+  json_object_foreach((json_t *)labels, lk, lv) if (json_is_string(lv)) {
+    f->labels[f->nl].key = zput(&p, lk);
+    f->labels[f->nl++].value = zput(&p, json_string_value(lv));
+  }
+  json_array_foreach(taints, j, tv) {
+    const char *tk = jstr2(tv, "key", NULL);
+    if (!tk) continue;
+    lh_taint *t = &f->taints[f->nt++];
+    t->key = zput(&p, tk);
+    t->value = zput(&p, jstr2(tv, "value", NULL));
+    t->effect = effect_of(jstr2(tv, "effect", NULL));
+    if (t->effect == LH_EFFECT_ANY) t->effect = LH_EFFECT_NO_SCHEDULE;
+  }
+  return 0;
+}
+
+/* nf[i] <- the facts of the sorted node view v: reused from the cache when the key and the
+ * resourceVersion match the previous build's entry, else parsed. Both lists are sorted by key,
+ * so one merge walk pairs them. Entries not reused are freed here. */
+static int node_facts(bstate *b, const kv_vec *v, nfacts *nf) {
+  lh_snap_cache *c = b->cache;
+  size_t j = 0, reused = 0;
+  int rc = 0;
+  for (size_t i = 0; i < v->n && !rc; i++) {
+    const char *key = v->a[i].key;
+    if (c) {
+      while (j < c->nnodes && strcmp(c->nodes[j].key, key) < 0) nfacts_free(&c->nodes[j++]);
+      if (j < c->nnodes && !strcmp(c->nodes[j].key, key)) {
+        const char *rv = jstr2(v->a[i].obj, "metadata", "resourceVersion");
+        nfacts *old = &c->nodes[j++];
+        if (rv && old->rv && !strcmp(rv, old->rv)) {
+          nf[i] = *old;
+          memset(old, 0, sizeof(*old));
+          reused++;
+          continue;
+        }
+        nfacts_free(old);
+      }
+    }
+    rc = parse_node(key, v->a[i].obj, &nf[i]);
+  }
+  if (c) {
+    for (; j < c->nnodes; j++) nfacts_free(&c->nodes[j]);
+    free(c->nodes);
+    c->nodes = NULL;
+    c->nnodes = 0;
+    c->reused = reused;
+    c->parsed = v->n - reused;
+  }
+  return rc;
+}
+
+static int build_nodes(bstate *b) {
+  kv_vec v;
+  int rc = sorted(b->in->nodes, &v);
+  if (rc) return rc;
+  nfacts *nf = calloc(v.n ? v.n : 1, sizeof(*nf));
+  nodeinfo *ni = calloc(v.n ? v.n : 1, sizeof(*ni));
+  if (!nf || !ni) return free(nf), free(ni), free(v.a), LH_EKUBE_NOMEM;
+  rc = node_facts(b, &v, nf);
+  size_t n = 0;
+  for (size_t i = 0; i < v.n && !rc; i++) {
+    if (nf[i].bad) {
+      b->out->skipped++;
+      continue;
+    }
+    ni[n].f = &nf[i];
+    ni[n].name = nf[i].name;
+    ni[n].serverless = nf[i].serverless;
+    ni[n].cluster = nf[i].cluster ? nf[i].cluster : b->in->default_cluster;
+    n++;
+  }
+  qsort(ni, n, sizeof(*ni), ni_cmp);
+  lh_snapshot *s = b->out->snap;
+  const char *prev = NULL;
+  int cidx = -1;
+  for (size_t i = 0; i < n && !rc; i++) {
+    const nfacts *f = ni[i].f;
+    lh_res alloc = f->alloc;
+    int32_t max_pods = f->max_pods;
     sub_foreign(b, ni[i].name, &alloc, &max_pods);
     if (ni[i].serverless) {
       int ci = lh_snapshot_add_cluster(s, ni[i].cluster, LH_CLUSTER_SERVERLESS, &alloc);
@@ -295,43 +442,12 @@ static int build_nodes(bstate *b) {
     ns.name = ni[i].name;
     ns.allocatable = alloc;
     ns.max_pods = max_pods;
-    const json_t *spec = json_object_get(ni[i].obj, "spec");
-    ns.unschedulable = json_is_true(json_object_get(spec, "unschedulable")) || !node_ready(ni[i].obj);
-    /* labels and taints: arrays of borrowed strings, copied by the core */
-    const json_t *labels = jget(ni[i].obj, "metadata", "labels");
-    size_t nl = json_object_size(labels), k = 0;
-    lh_kv *kv = calloc(nl ? nl : 1, sizeof(*kv));
-    const json_t *taints = json_object_get(spec, "taints");
-    size_t nt = json_array_size(taints);
-    lh_taint *tt = calloc(nt ? nt : 1, sizeof(*tt));
-    if (!kv || !tt) {
-      free(kv), free(tt);
-      rc = LH_EKUBE_NOMEM;
-      break;
-    }
-    const char *lk;
-    const json_t *lv;
-    json_object_foreach((json_t *)labels, lk, lv) if (json_is_string(lv)) {
-      kv[k].key = lk;
-      kv[k++].value = json_string_value(lv);
-    }
-    ns.labels = kv;
-    ns.n_labels = k;
-    size_t t = 0, j;
-    const json_t *tv;
-    json_array_foreach(taints, j, tv) {
-      const char *key = jstr2(tv, "key", NULL);
-      if (!key) continue;
-      tt[t].key = key;
-      tt[t].value = jstr2(tv, "value", NULL);
-      tt[t].effect = effect_of(jstr2(tv, "effect", NULL));
-      if (tt[t].effect == LH_EFFECT_ANY) tt[t].effect = LH_EFFECT_NO_SCHEDULE;
-      t++;
-    }
-    ns.taints = tt;
-    ns.n_taints = t;
+    ns.unschedulable = f->unsched;
+    ns.labels = f->labels; /* borrowed, copied by the core */
+    ns.n_labels = f->nl;
+    ns.taints = f->taints;
+    ns.n_taints = f->nt;
     int nidx = lh_snapshot_add_node(s, cidx, &ns);
-    free(kv), free(tt);
     if (nidx < 0) {
       if (nidx == LH_ENOMEM) rc = LH_EKUBE_NOMEM;
       b->out->skipped++;
@@ -339,11 +455,17 @@ static int build_nodes(bstate *b) {
     }
     json_object_set_new(b->nodeidx, ni[i].name, json_pack("[i,i]", cidx, nidx));
   }
-  if (!rc && (size_t)lh_snapshot_n_clusters(s) > b->out->nclusters) {
-    size_t old = b->out->nclusters;
-    if (grow((void **)&b->out->bind_node, &b->out->nclusters, lh_snapshot_n_clusters(s), sizeof(char *)))
-      rc = LH_EKUBE_NOMEM;
-    (void)old;
+  if (!rc && (size_t)lh_snapshot_n_clusters(s) > b->out->nclusters &&
+      grow((void **)&b->out->bind_node, &b->out->nclusters, lh_snapshot_n_clusters(s), sizeof(char *)))
+    rc = LH_EKUBE_NOMEM;
+  /* the facts go back to the cache for the next build (sorted by key), unless it failed */
+  lh_snap_cache *c = b->cache;
+  if (c && !rc) {
+    c->nodes = nf;
+    c->nnodes = v.n;
+  } else {
+    for (size_t i = 0; i < v.n; i++) nfacts_free(&nf[i]);
+    free(nf);
   }
   free(ni);
   free(v.a);
@@ -644,9 +766,11 @@ static int add_task(bstate *b, int gi, const lh_pod *p) {
   return t->ns && t->name && t->uid ? 0 : LH_EKUBE_NOMEM;
 }
 
-int lh_snap_build(const lh_snap_input *in, lh_snap *out) {
+int lh_snap_build(const lh_snap_input *in, lh_snap *out) { return lh_snap_build_cached(in, NULL, out); }
+
+int lh_snap_build_cached(const lh_snap_input *in, lh_snap_cache *cache, lh_snap *out) {
   memset(out, 0, sizeof(*out));
-  bstate b = {in, out, json_object(), json_object(), json_object(), json_object(), 0, 0};
+  bstate b = {in, out, json_object(), json_object(), json_object(), json_object(), cache, 0, 0};
   out->snap = lh_snapshot_new();
   int rc = out->snap && b.foreign && b.nodeidx && b.groupidx && b.gprio ? 0 : LH_EKUBE_NOMEM;
   kv_vec pods = {0};

@@ -31,6 +31,16 @@
 
 typedef struct lh_snapshot lh_snapshot;
 
+/* Facts parsed from each Node object (allocatable, labels, taints, readiness, cluster), kept
+ * across cycles keyed by the object's metadata.resourceVersion so that unchanged nodes are not
+ * re-read from JSON every cycle. Owned by the caller, used by one builder at a time (loop
+ * thread). Objects without a resourceVersion are always re-read. */
+typedef struct lh_snap_cache lh_snap_cache;
+lh_snap_cache *lh_snap_cache_new(void); /* NULL on out of memory */
+void lh_snap_cache_free(lh_snap_cache *c); /* NULL ok */
+/* Nodes whose facts were reused / re-parsed by the last build that used c (for tests, logs). */
+void lh_snap_cache_stats(const lh_snap_cache *c, size_t *reused, size_t *parsed);
+
 /* Returns the node name of a bind in flight for pod uid, or NULL. */
 typedef const char *lh_snap_inflight_fn(const char *uid, void *ud);
 
@@ -73,6 +83,9 @@ typedef struct lh_snap {
 
 /* Builds out from the caches. Returns 0, or LH_EKUBE_NOMEM (out is freed and zeroed). */
 int lh_snap_build(const lh_snap_input *in, lh_snap *out);
+/* The same with facts kept across builds in cache (NULL: lh_snap_build). The snapshot is the
+ * one lh_snap_build gives for the same caches. */
+int lh_snap_build_cached(const lh_snap_input *in, lh_snap_cache *cache, lh_snap *out);
 void lh_snap_free(lh_snap *s); /* NULL ok; zeroes s */
 
 /* The queue a plain pod (group of one) asks for: annotation scheduling.volcano.sh/queue-name,
