@@ -20,6 +20,7 @@ typedef struct fd_reg {
 typedef struct post_item {
   struct post_item *next;
   lh_post_cb *fn;
+  lh_post_drop_cb *drop; /* releases data if the loop is freed before fn ran; may be NULL */
   void *data;
 } post_item;
 
@@ -85,6 +86,7 @@ void lh_loop_free(lh_loop *l) {
   post_item *p = l->posts;
   while (p) {
     post_item *n = p->next;
+    if (p->drop) p->drop(p->data);
     free(p);
     p = n;
   }
@@ -237,11 +239,14 @@ static int run_timers(lh_loop *l) {
 
 /* --- posts ------------------------------------------------------------------------------ */
 
-int lh_loop_post(lh_loop *l, lh_post_cb *fn, void *data) {
+int lh_loop_post(lh_loop *l, lh_post_cb *fn, void *data) { return lh_loop_post_drop(l, fn, NULL, data); }
+
+int lh_loop_post_drop(lh_loop *l, lh_post_cb *fn, lh_post_drop_cb *drop, void *data) {
   post_item *p = malloc(sizeof(*p));
   if (!p) return LH_EKUBE_NOMEM;
   p->next = NULL;
   p->fn = fn;
+  p->drop = drop;
   p->data = data;
   pthread_mutex_lock(&l->post_mu);
   if (l->posts_tail) l->posts_tail->next = p;

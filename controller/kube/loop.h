@@ -72,6 +72,10 @@ int lh_timer_active(const lh_timer *t);
 /* Thread-safe: queues fn(loop, data) to run on the loop thread and wakes the loop.
  * Returns 0 or LH_EKUBE_NOMEM. */
 int lh_loop_post(lh_loop *loop, lh_post_cb *fn, void *data);
+/* The same; if the loop is freed before fn ran, lh_loop_free calls drop(data) instead (for posts
+ * from other threads that may still arrive during shutdown, after the last iteration). */
+typedef void lh_post_drop_cb(void *data);
+int lh_loop_post_drop(lh_loop *loop, lh_post_cb *fn, lh_post_drop_cb *drop, void *data);
 
 /* One iteration; waits at most max_wait_ms (-1: until an event or timer). Returns the number of
  * callbacks run (>= 0) or LH_EKUBE_TRANSPORT if epoll failed. */

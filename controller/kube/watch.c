@@ -188,6 +188,13 @@ typedef struct ws_post {
 
 static void deliver_ws_post(lh_loop *loop, void *data); /* loop side, below */
 
+/* A post the loop never ran (freed at shutdown): release what it holds. */
+static void drop_ws_post(void *data) {
+  ws_post *p = data;
+  conn_unref(p->c);
+  free(p);
+}
+
 static void post_to_loop(ws_conn *c, int kind, int rc, int code, const char *d, size_t len) {
   ws_post *p = malloc(sizeof(*p) + len + 1);
   if (!p) return; /* out of memory: the event is lost; the informer relists on the next error */
@@ -201,7 +208,7 @@ static void post_to_loop(ws_conn *c, int kind, int rc, int code, const char *d, 
   if (len) memcpy(p->data, d, len);
   p->data[len] = '\0';
   __atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-  if (lh_loop_post(c->ws->loop, deliver_ws_post, p) != 0) {
+  if (lh_loop_post_drop(c->ws->loop, deliver_ws_post, drop_ws_post, p) != 0) {
     conn_unref(c);
     free(p);
   }

@@ -157,8 +157,35 @@ static void test_streams_do_not_block_requests(void **state) {
   srv_stop(&sv);
 }
 
+/* Posts a loop never ran (another thread posted after the last iteration) are released by
+ * lh_loop_free through their drop callback; ones that ran are not dropped. */
+static int ran, dropped;
+static void post_ran(lh_loop *l, void *d) {
+  (void)l;
+  ran++;
+  free(d);
+}
+static void post_dropped(void *d) {
+  dropped++;
+  free(d);
+}
+static void test_loop_free_drops_pending_posts(void **state) {
+  (void)state;
+  lh_loop *l = lh_loop_new();
+  assert_non_null(l);
+  assert_int_equal(lh_loop_post_drop(l, post_ran, post_dropped, malloc(16)), 0);
+  assert_true(lh_loop_run_once(l, 0) >= 1);
+  assert_int_equal(ran, 1);
+  assert_int_equal(lh_loop_post_drop(l, post_ran, post_dropped, malloc(16)), 0);
+  assert_int_equal(lh_loop_post_drop(l, post_ran, post_dropped, malloc(16)), 0);
+  lh_loop_free(l); /* ASan's leak check fails the test if the two buffers are not freed */
+  assert_int_equal(ran, 1);
+  assert_int_equal(dropped, 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_loop_free_drops_pending_posts),
       cmocka_unit_test(test_streams_do_not_block_requests),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
