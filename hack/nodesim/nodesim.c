@@ -290,6 +290,31 @@ static void *pod_transform(const json_t *obj, void *ud) {
   return r;
 }
 
+/* The same from the pod's JSON text (the informer's raw list pages and watch events): pods on
+ * other nodes cost one scan for spec.nodeName; ours keep only the fields the runtime reads
+ * (sim_pod_slim), not a tree of the whole pod. Exec mode needs the whole pod (command, args,
+ * env: sim_exec_build), so it is left to jansson there, as is anything needing jansson's
+ * duplicate-key rules. */
+static void *pod_transform_bytes(const char *json, size_t len, void *ud, int *fallback) {
+  lh_nodesim *s = ud;
+  char node[SIM_NAME_MAX];
+  int found = sim_pod_node_name(json, len, node, sizeof(node));
+  *fallback = found < 0;
+  if (found < 0) return NULL;
+  int ours = found && nsim_node_lookup(s, node);
+  if (ours && s->cfg.exec) {
+    *fallback = 1;
+    return NULL;
+  }
+  podref *r = calloc(1, sizeof(*r));
+  if (!r) return NULL;
+  if (ours && !(r->obj = sim_pod_slim(json, len, fallback))) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
 static void pod_free_obj(void *obj, void *ud) {
   podref *r = obj;
   if (!r) return;
@@ -544,6 +569,7 @@ static int setup(lh_nodesim *s) {
   io.field_selector = "spec.nodeName!=";
   io.transform = pod_transform;
   io.free_obj = pod_free_obj;
+  io.transform_bytes = pod_transform_bytes;
   io.transform_ud = s;
   io.watch_mode = LH_WATCH_HTTP_ONLY;
   lh_informer_handlers h = {on_pod_add, on_pod_update, on_pod_delete, s};
@@ -592,6 +618,9 @@ static void teardown(lh_nodesim *s) {
 
 static void *thread_main(void *arg) {
   lh_nodesim *s = arg;
+  /* Named so that its CPU can be told apart in /proc/PID/task when it runs inside another
+   * process (the local cluster's --nodes). */
+  pthread_setname_np(pthread_self(), "nodesim");
   int rc = setup(s);
   pthread_mutex_lock(&s->mu);
   s->setup_rc = rc;

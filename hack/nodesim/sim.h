@@ -4,7 +4,8 @@
  * Nothing here does I/O, reads a clock or holds globals: times come in as arguments.
  *
  * Sections (files): quantity.c (quantities, durations, lists), node.c (node JSON),
- * podsm.c (pod info, state machine, status JSON), execspec.c (argv/env). */
+ * podsm.c (pod info, state machine, status JSON), podslim.c (the kept fields of a pod's
+ * JSON text), execspec.c (argv/env). */
 #ifndef LAHAR_NODESIM_SIM_H
 #define LAHAR_NODESIM_SIM_H
 
@@ -130,6 +131,16 @@ typedef struct sim_pod_info {
 
 /* Parses pod into pi. Returns 0 or LH_ENODESIM_INVAL (no metadata.name/namespace/uid). */
 int sim_pod_info_parse(const json_t *pod, sim_pod_info *pi);
+
+/* The fields of pod JSON text (validated by util/jscan.h) that sim_pod_info_parse and
+ * sim_pod_status_patch read, as a small tree of the same shape (podslim.c): both give the same
+ * answers on it as on the whole pod. NULL with *fallback = 1 when jansson's duplicate-key rules
+ * would matter (or the text is not an object): parse the whole pod instead; NULL with
+ * *fallback = 0: no memory. */
+json_t *sim_pod_slim(const char *json, size_t len, int *fallback);
+/* spec.nodeName of pod JSON text, decoded into out (cap bytes): 1 found, 0 absent / not a
+ * string / cap bytes or longer, -1 "spec" or "nodeName" occurs twice (ask jansson). */
+int sim_pod_node_name(const char *json, size_t len, char *out, size_t cap);
 
 /* --- the per-pod state machine (podsm.c) ------------------------------------------------- */
 
