@@ -263,7 +263,10 @@ static void pg_status(lh_ctl *ctl, const lh_snap_group *g, const char *phase, in
   snprintf(sig, sizeof(sig), "%s|%d|%d|%d|%s", phase, running, g->succeeded, g->failed, reason ? reason : "");
   const char *last = json_string_value(json_object_get(s->written, key));
   if (last && !strcmp(last, sig)) return;
-  if (!last && !strcmp(g->cur_phase, phase) && !strcmp(g->cur_reason, reason ? reason : "") && !reason &&
+  /* nothing written yet by this process (a restart): the cached object may already say all of
+   * it — same phase, same Unschedulable message, no counts — and then there is nothing to send
+   * (1,000 pending groups would otherwise be rewritten at every controller start) */
+  if (!last && !strcmp(g->cur_phase, phase) && !strcmp(g->cur_reason, reason ? reason : "") &&
       !running && !g->succeeded && !g->failed) {
     json_object_set_new(s->written, key, json_string(sig));
     return;
@@ -472,8 +475,12 @@ void lh_sched_trigger(lh_ctl *ctl, lh_met_trigger source) {
   s->changed = 1;
   uint64_t now = lh_ctl_now(ctl);
   long delay = ctl->o.cycle_debounce_ms;
-  if (s->have_last && s->last_end + (uint64_t)ctl->o.cycle_min_interval_ms > now + (uint64_t)delay)
-    delay = (long)(s->last_end + (uint64_t)ctl->o.cycle_min_interval_ms - now);
+  /* The gap after a cycle is at least half its length: the cycle runs on the loop thread, and
+   * the binds it issued, the answers and the watch events only move between cycles (back-to-back
+   * cycles of 1 s at 140,000 pods held a bind back for a whole extra cycle). */
+  uint64_t gap = (uint64_t)ctl->o.cycle_min_interval_ms;
+  if (s->have_last && (uint64_t)s->last_ms / 2 > gap) gap = (uint64_t)s->last_ms / 2;
+  if (s->have_last && s->last_end + gap > now + (uint64_t)delay) delay = (long)(s->last_end + gap - now);
   if (lh_timer_active(&s->timer) && s->timer.deadline <= now + (uint64_t)delay) return;
   lh_timer_start(&s->timer, delay, sched_timer_cb, ctl);
 }
