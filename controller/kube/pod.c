@@ -125,6 +125,23 @@ static char *pack(char **cur, const char *s) {
 
 #define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 
+lh_pod *lh_pod__alloc(size_t nl, size_t na, size_t ns_n, size_t nt, size_t strbytes, char **strings) {
+  size_t sz = ALIGN8(sizeof(lh_pod)) + (nl + na + ns_n) * sizeof(lh_pod_kv) + nt * sizeof(lh_pod_toleration);
+  lh_pod *p = calloc(1, sz + strbytes);
+  if (!p) return NULL;
+  char *cur = (char *)p + ALIGN8(sizeof(lh_pod));
+  p->labels = (lh_pod_kv *)cur;
+  cur += nl * sizeof(lh_pod_kv);
+  p->annotations = (lh_pod_kv *)cur;
+  cur += na * sizeof(lh_pod_kv);
+  p->node_selector = (lh_pod_kv *)cur;
+  cur += ns_n * sizeof(lh_pod_kv);
+  p->tolerations = (lh_pod_toleration *)cur;
+  cur += nt * sizeof(lh_pod_toleration);
+  *strings = cur;
+  return p;
+}
+
 void *lh_pod_transform(const json_t *pod, void *ud) {
   lh_intern *in = ud;
   const json_t *meta = json_object_get(pod, "metadata");
@@ -159,20 +176,11 @@ void *lh_pod_transform(const json_t *pod, void *ud) {
   }
   const char *oname = owner ? jstr(owner, "name") : NULL;
   const char *ouid = owner ? jstr(owner, "uid") : NULL;
-  size_t sz = ALIGN8(sizeof(lh_pod)) + (nl + na + ns_n) * sizeof(lh_pod_kv) + nt * sizeof(lh_pod_toleration);
-  sz += strlen(name) + 1 + (uid ? strlen(uid) + 1 : 0) + (oname ? strlen(oname) + 1 : 0) +
-        (ouid ? strlen(ouid) + 1 : 0);
-  lh_pod *p = calloc(1, sz);
+  size_t strbytes = strlen(name) + 1 + (uid ? strlen(uid) + 1 : 0) + (oname ? strlen(oname) + 1 : 0) +
+                    (ouid ? strlen(ouid) + 1 : 0);
+  char *cur;
+  lh_pod *p = lh_pod__alloc(nl, na, ns_n, nt, strbytes, &cur);
   if (!p) return NULL;
-  char *cur = (char *)p + ALIGN8(sizeof(lh_pod));
-  p->labels = (lh_pod_kv *)cur;
-  cur += nl * sizeof(lh_pod_kv);
-  p->annotations = (lh_pod_kv *)cur;
-  cur += na * sizeof(lh_pod_kv);
-  p->node_selector = (lh_pod_kv *)cur;
-  cur += ns_n * sizeof(lh_pod_kv);
-  p->tolerations = (lh_pod_toleration *)cur;
-  cur += nt * sizeof(lh_pod_toleration);
   p->name = pack(&cur, name);
   p->uid = pack(&cur, uid);
   p->owner_name = pack(&cur, oname);

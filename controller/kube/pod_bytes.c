@@ -137,7 +137,6 @@ static const char *pack(char **cur, const lh_js_val *s) {
 
 static size_t slen1(const lh_js_val *s) { return s->type == LH_JS_STRING ? lh_js_str_len(s) + 1 : 0; }
 
-#define ALIGN8(x) (((x) + 7u) & ~(size_t)7u)
 
 enum { P_META, P_SPEC, P_STATUS };
 enum { M_NAME, M_NS, M_UID, M_LABELS, M_ANNOS, M_OWNERS, M_RV, M_DEL };
@@ -190,19 +189,9 @@ void *lh_pod_transform_bytes(const char *json, size_t len, void *ud, int *fallba
   lh_js_val oname = str_only(o[O_NAME]), ouid = str_only(o[O_UID]), okind = str_only(o[O_KIND]);
   if (!owner) oname.type = ouid.type = okind.type = LH_JS_NONE;
   if (c.fallback) goto fallback;
-  size_t sz = ALIGN8(sizeof(lh_pod)) + (nl + na + ns_n) * sizeof(lh_pod_kv) + nt * sizeof(lh_pod_toleration);
-  sz += slen1(&name) + slen1(&uid) + slen1(&oname) + slen1(&ouid);
-  p = calloc(1, sz);
+  char *cur;
+  p = lh_pod__alloc(nl, na, ns_n, nt, slen1(&name) + slen1(&uid) + slen1(&oname) + slen1(&ouid), &cur);
   if (!p) return NULL;
-  char *cur = (char *)p + ALIGN8(sizeof(lh_pod));
-  p->labels = (lh_pod_kv *)cur;
-  cur += nl * sizeof(lh_pod_kv);
-  p->annotations = (lh_pod_kv *)cur;
-  cur += na * sizeof(lh_pod_kv);
-  p->node_selector = (lh_pod_kv *)cur;
-  cur += ns_n * sizeof(lh_pod_kv);
-  p->tolerations = (lh_pod_toleration *)cur;
-  cur += nt * sizeof(lh_pod_toleration);
   p->name = pack(&cur, &name);
   p->uid = pack(&cur, &uid);
   p->owner_name = pack(&cur, &oname);

@@ -1027,6 +1027,21 @@ static long pod_grace(const json_t *pod, long asked) {
 /* HTTP code of a failed store write in a DELETE. */
 static int delete_code(int rc) { return rc == LH_STORE_ECONFLICT ? 409 : rc == LH_STORE_ENOTFOUND ? 404 : 500; }
 
+/* A pod removed at once: the graceful-delete strategy stamped it before removing it, so the
+ * answer carries deletionTimestamp = now and deletionGracePeriodSeconds = 0 (the DELETED event
+ * does not). Leaves out as it was if out of memory. */
+static void stamp_deleted_pod(lh_store_obj *out) {
+  char now[32];
+  lc_now_rfc3339(now);
+  size_t n = 0;
+  char *txt = lc_add_deletion_stamps(out->json, out->len, now, &n);
+  if (txt) {
+    free(out->json);
+    out->json = txt;
+    out->len = n;
+  }
+}
+
 /* The DELETE fast path: an object that goes away at once (no finalizers, pending or added, and
  * for pods a grace period of 0) is deleted deciding from its stored text cur (lc_del_facts_scan)
  * instead of a parsed copy, and a pod's answer is the store's text with the deletion stamps
@@ -1060,17 +1075,7 @@ static int delete_plain(lc_server *s, const lc_rtype *t, const char *ns, const c
     return delete_code(rc);
   }
   *gone = 1;
-  if (out && out->json && is_pod) { /* the answer carries the stamps, as in obj_delete */
-    char now[32];
-    lc_now_rfc3339(now);
-    size_t n = 0;
-    char *txt = lc_add_deletion_stamps(out->json, out->len, now, &n);
-    if (txt) {
-      free(out->json);
-      out->json = txt;
-      out->len = n;
-    }
-  }
+  if (out && out->json && is_pod) stamp_deleted_pod(out); /* as in obj_delete */
   if (s->kick) s->kick(s, 0);
   return 200;
 }
@@ -1190,19 +1195,7 @@ static int obj_delete(lc_server *s, const lc_rtype *t, const char *ns, const cha
   } else {
     rc = lh_store_delete(s->store, t->key, ns, name, &pre, out);
     if (!rc) *gone = 1;
-    if (!rc && out && out->json && is_core(t, "pods")) {
-      /* the graceful-delete strategy stamped the object before removing it: the answer carries
-       * deletionTimestamp = now and deletionGracePeriodSeconds = 0 (the DELETED event does not) */
-      char now[32];
-      lc_now_rfc3339(now);
-      size_t n = 0;
-      char *txt = lc_add_deletion_stamps(out->json, out->len, now, &n);
-      if (txt) {
-        free(out->json);
-        out->json = txt;
-        out->len = n;
-      }
-    }
+    if (!rc && out && out->json && is_core(t, "pods")) stamp_deleted_pod(out);
   }
   json_decref(cur);
   json_decref(orig);
