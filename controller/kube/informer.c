@@ -4,8 +4,10 @@
  * bytes: the page is validated once by util/jscan.h, each item is cut out in place and goes
  * through transform_bytes, or through json_loadb of that item alone. Why: one jansson tree of a
  * 6 MB page of pods cost more CPU than everything else the controller does at startup.
- * Sections: cache; informer core; keys from bytes; transport results; built-in transport;
- * public. */
+ * Pages are pipelined (see informer.h): the next page is requested from the continue token
+ * read off the head of a page, before that page is validated and parsed.
+ * Sections: cache; informer core; keys from bytes; page head; transport results; built-in
+ * transport; public. */
 #include "kube/informer.h"
 #include "kube/kmap.h"
 #include "kube/pod.h"
@@ -254,6 +256,7 @@ struct lh_informer {
   lh_informer_opts o;
   lh_informer_handlers h;
   lh_informer_transport tr;    /* ops in use */
+  lh_informer_list_cancel_fn *list_cancel; /* of tr; NULL: no pipelined pages */
   lh_kube_cache cache;
   char *base_path;             /* resource URL without query */
   lh_informer_state state;
@@ -263,6 +266,7 @@ struct lh_informer {
   size_t npend, apend;
   int synced;                  /* first list applied */
   int relist;                  /* the next attempt must relist */
+  int prefetched;              /* the next page (inf->cont) was requested from this page's head */
   lh_timer timer;              /* backoff */
   long backoff_ms;             /* next backoff delay */
   long last_backoff_ms;
@@ -494,12 +498,94 @@ static int keys_bytes(const char *p, size_t n, char *k, size_t cap, char **ik, s
   return 0;
 }
 
+/* --- page head: the continue token before the items ------------------------------------- */
+
+#define HEAD_MAX 65536 /* bytes of a page searched for its metadata; beyond that: no prefetch */
+
+static const char *skip_ws(const char *p, const char *e) {
+  while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  return p;
+}
+
+/* p at '"': returns the byte after the closing quote, or NULL if it is not within [p, e). */
+static const char *skip_str(const char *p, const char *e) {
+  for (p++; p < e; p++) {
+    if (*p == '\\') p++;
+    else if (*p == '"') return p + 1;
+  }
+  return NULL;
+}
+
+/* Skips one value (not checked: the page is validated later). NULL if it does not end in e. */
+static const char *skip_value(const char *p, const char *e) {
+  if (p >= e) return NULL;
+  if (*p == '"') return skip_str(p, e);
+  if (*p == '{' || *p == '[') {
+    size_t depth = 0;
+    while (p < e) {
+      if (*p == '"') {
+        p = skip_str(p, e);
+        if (!p) return NULL;
+        continue;
+      }
+      if (*p == '{' || *p == '[') depth++;
+      else if ((*p == '}' || *p == ']') && --depth == 0) return p + 1;
+      p++;
+    }
+    return NULL;
+  }
+  while (p < e && !strchr(",}] \t\r\n", *p)) p++;
+  return p < e ? p : NULL;
+}
+
+/* Reads the continue token of a list body from its top-level members that precede "items"
+ * (within HEAD_MAX bytes) into out. Returns 1 with a non-empty token, else 0: no metadata
+ * before the items, no token, a token that does not fit, or text that is not well formed there
+ * (the full validation that follows reports it). */
+static int head_continue(const char *body, size_t len, char *out, size_t cap) {
+  const char *p = body, *e = body + (len < HEAD_MAX ? len : HEAD_MAX);
+  p = skip_ws(p, e);
+  if (p >= e || *p != '{') return 0;
+  for (p++;;) {
+    p = skip_ws(p, e);
+    if (p >= e || *p != '"') return 0;
+    const char *k = p + 1, *q = skip_str(p, e);
+    if (!q) return 0;
+    size_t kn = (size_t)(q - 1 - k);
+    p = skip_ws(q, e);
+    if (p >= e || *p != ':') return 0;
+    p = skip_ws(p + 1, e);
+    if (kn == 5 && memcmp(k, "items", 5) == 0) return 0; /* items first: nothing to pipeline */
+    const char *v = p;
+    p = skip_value(p, e);
+    if (!p) return 0;
+    if (kn == 8 && memcmp(k, "metadata", 8) == 0) {
+      lh_js_val meta, c;
+      if (lh_js_validate(v, (size_t)(p - v), 0, NULL) != 0 || lh_js_value(v, (size_t)(p - v), &meta) != 0 ||
+          lh_js_obj_get(&meta, "continue", &c) == 0 || c.type != LH_JS_STRING)
+        return 0;
+      return lh_js_str_decode(&c, out, cap) > 0;
+    }
+    p = skip_ws(p, e);
+    if (p >= e || *p != ',') return 0;
+    p++;
+  }
+}
+
+/* Cancels the page requested from the head of the page being handled (it is failing). */
+static void prefetch_drop(lh_informer *inf) {
+  if (!inf->prefetched) return;
+  inf->prefetched = 0;
+  inf->list_cancel(inf->tr.t, inf);
+}
+
 /* --- transport results -------------------------------------------------------------------- */
 
 /* Fails the list in progress: logs, drops the partial snapshot, relists after a backoff. */
 static void list_failed(lh_informer *inf, int rc) {
   /* 410 on a page means the continue token expired: start over without it */
   LH_WARN(COMP, "%s: list failed: %s", inf->base_path, lh_kube_strerror(rc));
+  prefetch_drop(inf);
   pend_clear(inf);
   inf->cont[0] = '\0';
   if (rc == LH_EKUBE_GONE) inf->st.relists_410++;
@@ -539,6 +625,15 @@ static void item_json(lh_informer *inf, const json_t *it) {
 
 /* After a page's items: asks for the next page or applies the snapshot. cont/rv may be NULL. */
 static void list_page_done(lh_informer *inf, const char *cont, const char *rv) {
+  if (inf->prefetched) {
+    /* the next page is on its way, unless the full parse disagrees with the head (duplicate
+     * keys): then that request is dropped and the page ends as without pipelining */
+    if (cont && strcmp(cont, inf->cont) == 0) {
+      inf->prefetched = 0;
+      return;
+    }
+    prefetch_drop(inf);
+  }
   if (cont && *cont) {
     if (strlen(cont) >= sizeof(inf->cont)) {
       LH_WARN(COMP, "%s: continue token too long", inf->base_path);
@@ -608,6 +703,15 @@ void lh_informer_on_list_bytes(lh_informer *inf, int rc, const char *body, size_
   if (inf->state != LH_INF_LISTING) return;
   lh_js_err err = {0, NULL};
   lh_js_val doc, items, meta, v;
+  /* pipelining: ask for the next page now, so the server builds it while this one is parsed */
+  char next[sizeof(inf->cont)];
+  if (rc == 0 && body && inf->list_cancel && head_continue(body, len, next, sizeof(next))) {
+    memcpy(inf->cont, next, sizeof(next));
+    start_list(inf);
+    if (inf->state != LH_INF_LISTING) return; /* the request failed: the list is retried */
+    inf->prefetched = 1;
+    inf->st.list_prefetches++;
+  }
   if (rc == 0 && lh_js_validate(body ? body : "", body ? len : 0, 0, &err) != 0) {
     LH_WARN(COMP, "%s: list page is not valid JSON: %s at byte %zu", inf->base_path, err.msg,
             err.offset);
@@ -630,6 +734,7 @@ void lh_informer_on_list_bytes(lh_informer *inf, int rc, const char *body, size_
   if (lh_js_obj_get(&meta, "continue", &v) && v.type == LH_JS_STRING) {
     if (lh_js_str_decode(&v, cont, sizeof(cont)) < 0) {
       LH_WARN(COMP, "%s: continue token too long", inf->base_path);
+      prefetch_drop(inf);
       pend_clear(inf);
       inf->cont[0] = '\0';
       schedule_retry(inf, 1);
@@ -811,6 +916,12 @@ static int kt_watch(void *t, lh_informer *inf, const char *path) {
   return rc;
 }
 
+static void kt_list_cancel(void *t, lh_informer *inf) {
+  /* the request runs to its end inside async; its answer is dropped by kt_list_done */
+  if (inf->lt) inf->lt->inf = NULL;
+  inf->lt = NULL;
+}
+
 static void kt_watch_stop(void *t, lh_informer *inf) {
   lh_kube_watch_stop(inf->kw);
   inf->kw = NULL;
@@ -841,6 +952,7 @@ int lh_informer_new(lh_loop *loop, lh_kube_async *a, lh_kube_wsclient *ws,
   inf->backoff_ms = inf->o.backoff_initial_ms;
   if (o->transport) inf->tr = *o->transport;
   else inf->tr = (lh_informer_transport){kt_list, kt_watch, kt_watch_stop, NULL};
+  inf->list_cancel = o->transport ? o->list_cancel : kt_list_cancel;
   lh_kmap_init(&inf->cache.by_key);
   lh_kmap_init(&inf->cache.index);
   inf->cache.free_obj = o->transform ? o->free_obj : NULL;

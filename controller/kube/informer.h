@@ -9,6 +9,12 @@
  *          once from last_rv. 410 Gone (HTTP status or ERROR event with code 410 / reason Expired)
  *          relists from scratch. Any other failure waits a backoff and resumes (re-watch from
  *          last_rv; relist if the list itself failed).
+ *   Pipelined pages: when a page's body names its `continue` token before its items (metadata
+ *          first, as the API server writes it), the next page is requested before this one is
+ *          validated and parsed, so the server builds page N+1 while the client parses page N.
+ *          At most one page is in flight. If page N then fails, the request for N+1 is cancelled
+ *          and the list fails as before (relist after a backoff). Bodies with items first, or a
+ *          custom transport without opts.list_cancel, get one page after the other.
  *   Backoff: initial_ms doubling to max_ms (0.5 s -> 30 s by default), reset once a watch has
  *          been healthy (delivered an event or lasted healthy_ms). jitter is a fraction (0 = fully
  *          deterministic, the default).
@@ -55,6 +61,8 @@ typedef struct lh_informer_transport {
   void (*watch_stop)(void *t, lh_informer *inf); /* no on_event/on_watch_end afterwards */
   void *t;
 } lh_informer_transport;
+/* Drops the list request in flight of a custom transport (no on_list* for it afterwards). */
+typedef void lh_informer_list_cancel_fn(void *t, lh_informer *inf);
 
 typedef struct lh_informer_opts {
   const lh_kube_resource *resource;
@@ -76,6 +84,10 @@ typedef struct lh_informer_opts {
   void *transform_ud;
   lh_kube_watch_mode watch_mode;       /* for the real transport */
   const lh_informer_transport *transport; /* NULL: real server via async (+ ws) */
+  /* With a custom transport: its list cancel; only then are its pages pipelined (see above).
+   * (Here rather than in the transport so that transports written as {list, watch, stop, t}
+   * stay complete initializers.) */
+  lh_informer_list_cancel_fn *list_cancel;
 } lh_informer_opts;
 
 typedef enum { LH_INF_IDLE, LH_INF_LISTING, LH_INF_WATCHING, LH_INF_BACKOFF, LH_INF_STOPPED } lh_informer_state;
@@ -100,7 +112,7 @@ const char *lh_informer_watch_transport(const lh_informer *inf);
 /* Counters for tests and metrics. */
 typedef struct lh_informer_stats {
   unsigned long lists, list_pages, watches, relists_410, backoffs, events, bookmarks,
-      transform_failures;
+      transform_failures, list_prefetches; /* pages requested before the previous was parsed */
 } lh_informer_stats;
 void lh_informer_get_stats(const lh_informer *inf, lh_informer_stats *st);
 

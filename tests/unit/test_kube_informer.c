@@ -1,6 +1,7 @@
 /* test_kube_informer.c — the informer state machine driven by a fake transport and a fake
  * clock: list (paged) -> watch -> bookmark -> 410 -> relist; backoff sequence; resume rv;
- * cache indexes and handlers. */
+ * cache indexes and handlers; pipelined list pages (same cache, failure with the next page in
+ * flight, bodies with items first). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,11 +248,177 @@ static void test_list_bytes_paged(void **state) {
   lh_loop_free(loop);
 }
 
+/* --- pipelined pages ---------------------------------------------------------------------- */
+
+static int cancels;
+static void f_cancel(void *t, lh_informer *inf) { cancels++; }
+
+typedef struct keys {
+  char all[512];
+} keys;
+static void key_cb(const char *k, const void *o, void *ud) {
+  keys *x = ud;
+  size_t n = strlen(x->all);
+  snprintf(x->all + n, sizeof(x->all) - n, "%s%s", n ? "," : "", k);
+}
+
+/* A real server's page: kind/apiVersion, then metadata (with continue), then items. */
+static const char *const PAGES[] = {
+    "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"7\","
+    "\"continue\":\"t\\u006fk1\"},\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns1\","
+    "\"labels\":{\"app\":\"x\"}}},{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns1\"}}]}",
+    "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"7\","
+    "\"continue\":\"tok2\"},\"items\":[{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns1\","
+    "\"labels\":{\"app\":\"x\"}}}]}",
+    "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"7\"},"
+    "\"items\":[{\"metadata\":{\"name\":\"d\",\"namespace\":\"ns2\"}}]}",
+};
+
+/* Runs the three PAGES through a fresh informer; the transport has a cancel iff pipelined.
+ * Checks the request sequence and returns the cache's keys in *out. */
+static void list_pages(int pipelined, keys *out, int *app_x) {
+  lh_loop *loop = lh_loop_new();
+  now_ms = 0;
+  lh_loop_set_clock(loop, clk, NULL);
+  fake f = {0};
+  cancels = 0;
+  lh_informer_transport tr = {f_list, f_watch, f_stop, &f};
+  lh_informer_opts o = {.resource = &LH_KUBE_PODS, .page_limit = 2, .transport = &tr,
+                        .list_cancel = pipelined ? f_cancel : NULL};
+  counts c = {0};
+  lh_informer_handlers h = {h_add, h_upd, h_del, &c};
+  lh_informer *inf;
+  assert_int_equal(lh_informer_new(loop, NULL, NULL, &o, &h, &inf), 0);
+  assert_int_equal(lh_informer_start(inf), 0);
+  for (int i = 0; i < 3; i++) {
+    lh_informer_on_list_bytes(inf, 0, PAGES[i], strlen(PAGES[i]));
+    if (i < 2) {
+      assert_int_equal(f.lists, i + 2);
+      assert_non_null(strstr(f.last_path, i == 0 ? "continue=tok1" : "continue=tok2"));
+      assert_int_equal(c.add, 0);
+    }
+  }
+  assert_int_equal(f.lists, 3);
+  assert_int_equal(f.watches, 1);
+  assert_int_equal(cancels, 0);
+  lh_informer_stats st;
+  lh_informer_get_stats(inf, &st);
+  assert_int_equal(st.list_prefetches, pipelined ? 2 : 0);
+  assert_int_equal(st.list_pages, 3);
+  assert_int_equal(st.lists, 1);
+  assert_true(lh_informer_has_synced(inf));
+  assert_string_equal(lh_informer_last_rv(inf), "7");
+  assert_int_equal(c.add, 4);
+  memset(out, 0, sizeof(*out));
+  const char *names[] = {"ns1/a", "ns1/b", "ns1/c", "ns2/d"};
+  for (size_t i = 0; i < 4; i++)
+    if (lh_kube_cache_get(lh_informer_cache(inf), names[i])) key_cb(names[i], NULL, out);
+  assert_int_equal(lh_kube_cache_len(lh_informer_cache(inf)), 4);
+  int n = 0;
+  *app_x = (int)lh_kube_cache_by_label(lh_informer_cache(inf), "app", "x", count_cb, &n);
+  lh_informer_free(inf);
+  lh_loop_free(loop);
+}
+
+/* The same pages with and without pipelining give the same requests and the same cache. */
+static void test_list_pipelined(void **state) {
+  keys a, b;
+  int xa = 0, xb = 0;
+  list_pages(1, &a, &xa);
+  list_pages(0, &b, &xb);
+  assert_string_equal(a.all, "ns1/a,ns1/b,ns1/c,ns2/d");
+  assert_string_equal(a.all, b.all);
+  assert_int_equal(xa, 2);
+  assert_int_equal(xa, xb);
+}
+
+/* Page N fails after page N+1 was requested from its head: that request is cancelled, nothing
+ * of the list reaches the cache, and the retry relists from the start (ASan: nothing leaks). */
+static void test_list_pipelined_failure(void **state) {
+  lh_loop *loop = lh_loop_new();
+  now_ms = 0;
+  lh_loop_set_clock(loop, clk, NULL);
+  fake f = {0};
+  cancels = 0;
+  lh_informer_transport tr = {f_list, f_watch, f_stop, &f};
+  lh_informer_opts o = {.resource = &LH_KUBE_PODS, .page_limit = 2, .transport = &tr, .list_cancel = f_cancel};
+  counts c = {0};
+  lh_informer_handlers h = {h_add, h_upd, h_del, &c};
+  lh_informer *inf;
+  assert_int_equal(lh_informer_new(loop, NULL, NULL, &o, &h, &inf), 0);
+  assert_int_equal(lh_informer_start(inf), 0);
+  lh_informer_on_list_bytes(inf, 0, PAGES[0], strlen(PAGES[0])); /* two items collected */
+  assert_int_equal(f.lists, 2);
+  /* page 2: a good head, then the body breaks off in the items */
+  const char *bad = "{\"metadata\":{\"resourceVersion\":\"7\",\"continue\":\"tok2\"},"
+                    "\"items\":[{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns1\"}},{\"meta";
+  lh_informer_on_list_bytes(inf, 0, bad, strlen(bad));
+  assert_int_equal(f.lists, 3); /* page 3 was asked for from the head ... */
+  assert_non_null(strstr(f.last_path, "continue=tok2"));
+  assert_int_equal(cancels, 1); /* ... and dropped when page 2 failed */
+  assert_int_equal(lh_informer_get_state(inf), LH_INF_BACKOFF);
+  assert_int_equal(lh_kube_cache_len(lh_informer_cache(inf)), 0);
+  assert_int_equal(c.add, 0);
+  assert_false(lh_informer_has_synced(inf));
+  /* a late answer for the dropped page is ignored (the informer is not listing) */
+  lh_informer_on_list_bytes(inf, 0, PAGES[2], strlen(PAGES[2]));
+  assert_int_equal(lh_kube_cache_len(lh_informer_cache(inf)), 0);
+  /* the retry lists from scratch; the whole list then lands as one snapshot */
+  now_ms += 500;
+  lh_loop_run_once(loop, 0);
+  assert_int_equal(f.lists, 4);
+  assert_null(strstr(f.last_path, "continue="));
+  for (int i = 0; i < 3; i++) lh_informer_on_list_bytes(inf, 0, PAGES[i], strlen(PAGES[i]));
+  assert_int_equal(lh_kube_cache_len(lh_informer_cache(inf)), 4);
+  assert_int_equal(c.add, 4);
+  assert_int_equal(cancels, 1);
+  lh_informer_free(inf);
+  lh_loop_free(loop);
+}
+
+/* Bodies whose items come before the metadata (or whose head is not an object member list we
+ * can read) are handled as without pipelining: the next page is requested after the parse. */
+static void test_list_items_first(void **state) {
+  const char *pages[] = {
+      "{\"items\":[{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns1\"}}],"
+      "\"metadata\":{\"continue\":\"tok1\",\"resourceVersion\":\"3\"}}",
+      /* metadata without a continue before the items, token after: no prefetch either */
+      "{\"metadata\":{\"resourceVersion\":\"3\"},\"items\":[{\"metadata\":{\"name\":\"b\","
+      "\"namespace\":\"ns1\"}}],\"kind\":\"PodList\"}",
+  };
+  lh_loop *loop = lh_loop_new();
+  now_ms = 0;
+  lh_loop_set_clock(loop, clk, NULL);
+  fake f = {0};
+  cancels = 0;
+  lh_informer_transport tr = {f_list, f_watch, f_stop, &f};
+  lh_informer_opts o = {.resource = &LH_KUBE_PODS, .page_limit = 1, .transport = &tr, .list_cancel = f_cancel};
+  lh_informer *inf;
+  assert_int_equal(lh_informer_new(loop, NULL, NULL, &o, NULL, &inf), 0);
+  assert_int_equal(lh_informer_start(inf), 0);
+  lh_informer_on_list_bytes(inf, 0, pages[0], strlen(pages[0]));
+  assert_int_equal(f.lists, 2);
+  assert_non_null(strstr(f.last_path, "continue=tok1"));
+  lh_informer_on_list_bytes(inf, 0, pages[1], strlen(pages[1]));
+  lh_informer_stats st;
+  lh_informer_get_stats(inf, &st);
+  assert_int_equal(st.list_prefetches, 0);
+  assert_int_equal(cancels, 0);
+  assert_int_equal(f.lists, 2);
+  assert_int_equal(lh_kube_cache_len(lh_informer_cache(inf)), 2);
+  assert_string_equal(lh_informer_last_rv(inf), "3");
+  lh_informer_free(inf);
+  lh_loop_free(loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_list_watch_relist),
       cmocka_unit_test(test_backoff),
       cmocka_unit_test(test_list_bytes_paged),
+      cmocka_unit_test(test_list_pipelined),
+      cmocka_unit_test(test_list_pipelined_failure),
+      cmocka_unit_test(test_list_items_first),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
